@@ -1,0 +1,3 @@
+"""WebSocket routes. The run and workflow consumers arrive with live progress."""
+
+websocket_urlpatterns: list = []

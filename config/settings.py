@@ -1,0 +1,257 @@
+"""Settings, read from the environment once, with safe local defaults.
+
+Nothing else in the project reads ``os.environ``. Two shapes of deployment:
+
+* embedded (``make run`` on a fresh machine): SQLite, and when no Redis answers,
+  an in-process broker, worker, beat and channel layer;
+* distributed: ``DATABASE_URL`` (PostgreSQL) and ``REDIS_URL`` set.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+from datetime import timedelta
+from pathlib import Path
+from urllib.parse import urlparse
+
+import dj_database_url
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = os.environ.get(name)
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _env_int(name: str, default: int) -> int:
+    value = os.environ.get(name)
+    if value is None or value.strip() == "":
+        return default
+    return int(value)
+
+
+def _redis_answers(url: str) -> bool:
+    parsed = urlparse(url)
+    try:
+        with socket.create_connection((parsed.hostname or "127.0.0.1", parsed.port or 6379), timeout=0.3):
+            return True
+    except OSError:
+        return False
+
+
+DEBUG = _env_bool("DEBUG", False)
+SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or "insecure-local-development-key-change-me-in-production"
+ALLOWED_HOSTS = [
+    h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver").split(",") if h.strip()
+]
+PORT = _env_int("PORT", 8000)
+ORCHESTRATOR_VERSION = "0.1.0"
+
+# --- Database -------------------------------------------------------------------
+DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+
+# --- Redis: broker, cache, channel layer ---------------------------------------
+# REDIS_URL set → it must be used. Unset → use a local Redis if one answers,
+# else run embedded (in-process broker and channel layer; local-memory cache).
+REDIS_URL = os.environ.get("REDIS_URL", "")
+if not REDIS_URL and _redis_answers("redis://127.0.0.1:6379/0"):
+    REDIS_URL = "redis://127.0.0.1:6379/0"
+EMBEDDED = not REDIS_URL
+
+INSTALLED_APPS = [
+    "django.contrib.admin",
+    "django.contrib.auth",
+    "django.contrib.contenttypes",
+    "django.contrib.sessions",
+    "django.contrib.messages",
+    "django.contrib.staticfiles",
+    "rest_framework",
+    "drf_spectacular",
+    "django_celery_beat",
+    "channels",
+    "orchestrator",
+    "workflows",
+    "apikeys",
+    "runs",
+]
+
+MIDDLEWARE = [
+    "orchestrator.middleware.BodySizeLimitMiddleware",
+    "orchestrator.ratelimit.RateLimitHeadersMiddleware",
+    "django.middleware.security.SecurityMiddleware",
+    # Serves the admin's and Swagger UI's static files under uvicorn, with or without DEBUG.
+    "whitenoise.middleware.WhiteNoiseMiddleware",
+    "django.contrib.sessions.middleware.SessionMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "django.middleware.csrf.CsrfViewMiddleware",
+    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "django.contrib.messages.middleware.MessageMiddleware",
+    "django.middleware.clickjacking.XFrameOptionsMiddleware",
+]
+
+ROOT_URLCONF = "config.urls"
+APPEND_SLASH = False
+TEMPLATES = [
+    {
+        "BACKEND": "django.template.backends.django.DjangoTemplates",
+        "DIRS": [],
+        "APP_DIRS": True,
+        "OPTIONS": {
+            "context_processors": [
+                "django.template.context_processors.request",
+                "django.contrib.auth.context_processors.auth",
+                "django.contrib.messages.context_processors.messages",
+            ]
+        },
+    }
+]
+WSGI_APPLICATION = "config.wsgi.application"
+ASGI_APPLICATION = "config.asgi.application"
+
+AUTH_USER_MODEL = "orchestrator.User"
+AUTH_PASSWORD_VALIDATORS = [{"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"}]
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+
+LANGUAGE_CODE = "en-us"
+TIME_ZONE = "UTC"
+USE_I18N = False
+USE_TZ = True
+STATIC_URL = "static/"
+# Static files are served from the apps' folders (WhiteNoise finders): no collectstatic
+# step. STATIC_ROOT only matters to whoever runs collectstatic anyway.
+STATIC_ROOT = os.environ.get("STATIC_ROOT") or None
+WHITENOISE_USE_FINDERS = True
+
+if REDIS_URL:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": REDIS_URL}}
+else:
+    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+
+# --- Orchestrator knobs ---------------------------------------------------------
+ORCHESTRATOR_MAX_BODY_BYTES = _env_int("ORCHESTRATOR_MAX_BODY_BYTES", 1024 * 1024)
+ORCHESTRATOR_MAX_OUTPUT_BYTES = _env_int("ORCHESTRATOR_MAX_OUTPUT_BYTES", 1024 * 1024)
+ORCHESTRATOR_MAX_RESPONSE_BYTES = _env_int("ORCHESTRATOR_MAX_RESPONSE_BYTES", 5 * 1024 * 1024)
+ORCHESTRATOR_RATE_LIMIT = _env_int("ORCHESTRATOR_RATE_LIMIT", 100)
+ORCHESTRATOR_ENABLE_SCRIPTS = _env_bool("ORCHESTRATOR_ENABLE_SCRIPTS", False)
+ORCHESTRATOR_ALLOW_PRIVATE_NETWORKS = _env_bool("ORCHESTRATOR_ALLOW_PRIVATE_NETWORKS", False)
+ORCHESTRATOR_TENANT_MAX_CONCURRENT_RUNS = _env_int("ORCHESTRATOR_TENANT_MAX_CONCURRENT_RUNS", 100)
+WORKFLOW_MAX_CONCURRENT_RUNS = _env_int("WORKFLOW_MAX_CONCURRENT_RUNS", 10)
+ORCHESTRATOR_DEFAULT_STEP_TIMEOUT = _env_int("ORCHESTRATOR_DEFAULT_STEP_TIMEOUT", 300)
+# A running step's lease; its worker renews it every third of this. Expired → the reaper steps in.
+ORCHESTRATOR_STEP_LEASE_SECONDS = _env_int("ORCHESTRATOR_STEP_LEASE_SECONDS", 30)
+# A step whose worker died is re-queued this many times before its retry policy decides.
+ORCHESTRATOR_MAX_WORKER_LOSSES = _env_int("ORCHESTRATOR_MAX_WORKER_LOSSES", 3)
+# Delays up to this go to the broker as a countdown; longer ones are rows the sweeper dispatches.
+ORCHESTRATOR_SWEEP_THRESHOLD_SECONDS = _env_int("ORCHESTRATOR_SWEEP_THRESHOLD_SECONDS", 10)
+# A queued step whose message has not been picked up for this long is sent again (a lost message).
+ORCHESTRATOR_REDISPATCH_AFTER_SECONDS = _env_int("ORCHESTRATOR_REDISPATCH_AFTER_SECONDS", 600)
+ORCHESTRATOR_ENCRYPTION_KEYS = os.environ.get("ORCHESTRATOR_ENCRYPTION_KEYS", "")
+# Bytes of request body Django itself will read; the middleware answers 413 first.
+DATA_UPLOAD_MAX_MEMORY_SIZE = ORCHESTRATOR_MAX_BODY_BYTES
+
+# --- Celery ---------------------------------------------------------------------
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_RESULT_BACKEND = None
+CELERY_TASK_IGNORE_RESULT = True
+CELERY_TASK_ACKS_LATE = True
+CELERY_TASK_REJECT_ON_WORKER_LOST = True
+CELERY_WORKER_PREFETCH_MULTIPLIER = 1
+CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
+CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Redis redelivers an unacked task after this; every countdown we use stays far below it.
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+CELERY_TASK_SERIALIZER = "json"
+CELERY_ACCEPT_CONTENT = ["json"]
+CELERY_TIMEZONE = "UTC"
+CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
+# One queue for everything; the test suite sets its own so that no other worker takes its tasks.
+CELERY_TASK_DEFAULT_QUEUE = os.environ.get("ORCHESTRATOR_TASK_QUEUE", "orchestrator")
+ORCHESTRATOR_SWEEP_INTERVAL = float(os.environ.get("ORCHESTRATOR_SWEEP_INTERVAL", "1"))
+ORCHESTRATOR_REAP_INTERVAL = float(os.environ.get("ORCHESTRATOR_REAP_INTERVAL", "5"))
+CELERY_BEAT_SCHEDULE = {
+    # Due retries, finished waits, overdue runs: rows with a due time, never broker ETAs.
+    "orchestrator-sweep": {
+        "task": "orchestrator.sweep",
+        "schedule": ORCHESTRATOR_SWEEP_INTERVAL,
+        "options": {"expires": max(5.0, ORCHESTRATOR_SWEEP_INTERVAL * 5)},  # a busy worker skips stale sweeps
+    },
+    # Expired leases (dead workers) and lost messages.
+    "orchestrator-reap": {
+        "task": "orchestrator.reap",
+        "schedule": ORCHESTRATOR_REAP_INTERVAL,
+        "options": {"expires": max(10.0, ORCHESTRATOR_REAP_INTERVAL * 3)},
+    },
+}
+
+# --- Channels -------------------------------------------------------------------
+if REDIS_URL:
+    CHANNEL_LAYERS = {
+        "default": {
+            "BACKEND": "channels_redis.core.RedisChannelLayer",
+            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 60},
+        }
+    }
+else:
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+
+# --- REST framework -------------------------------------------------------------
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "apikeys.authentication.ApiKeyAuthentication",
+        "orchestrator.authentication.TenantJWTAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["orchestrator.permissions.TenantRolePermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["orchestrator.ratelimit.RedisRateThrottle"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_RENDERER_CLASSES": [
+        "rest_framework.renderers.JSONRenderer",
+        "rest_framework.renderers.BrowsableAPIRenderer",
+    ],
+    "EXCEPTION_HANDLER": "orchestrator.api.exception_handler.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+    # `?format=yaml` on export is ours, not DRF's renderer switch.
+    "URL_FORMAT_OVERRIDE": None,
+}
+
+SIMPLE_JWT = {
+    "ACCESS_TOKEN_LIFETIME": timedelta(minutes=_env_int("ORCHESTRATOR_JWT_ACCESS_MINUTES", 60)),
+    "REFRESH_TOKEN_LIFETIME": timedelta(days=7),
+    "SIGNING_KEY": SECRET_KEY,
+    "AUTH_HEADER_TYPES": ("Bearer",),
+    "USER_ID_FIELD": "id",
+    "USER_ID_CLAIM": "user_id",
+}
+
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Orchestrator API",
+    "DESCRIPTION": "Define, version, run, schedule and watch workflows: DAGs of steps.",
+    "VERSION": ORCHESTRATOR_VERSION,
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "SCHEMA_PATH_PREFIX": r"/api/",
+    "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
+    "SERVE_AUTHENTICATION": [],
+}
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "loggers": {"django.db.backends": {"level": "WARNING"}},
+}
+
+if not DEBUG:
+    SESSION_COOKIE_HTTPONLY = True
+    X_FRAME_OPTIONS = "DENY"

@@ -1,0 +1,23 @@
+from django.contrib import admin
+from django.urls import include, path
+from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+api_patterns = [
+    path("", include("orchestrator.api.urls")),
+    path("", include("apikeys.api.urls")),
+    path("", include("runs.api.urls")),
+    path("", include("workflows.api.urls")),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),
+    path("redoc/", SpectacularRedocView.as_view(url_name="schema"), name="redoc"),
+]
+
+urlpatterns = [
+    path("admin/", admin.site.urls),
+    path("api/", include(api_patterns)),
+]
+
+handler400 = "orchestrator.api.exception_handler.handler400"
+handler403 = "orchestrator.api.exception_handler.handler403"
+handler404 = "orchestrator.api.exception_handler.handler404"
+handler500 = "orchestrator.api.exception_handler.handler500"

@@ -1,0 +1,132 @@
+"""Auth, the current user, health and the node-types registry."""
+
+from __future__ import annotations
+
+from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
+from rest_framework import serializers
+from rest_framework.permissions import AllowAny
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
+
+from orchestrator.api.serializers import StrictSerializer
+from orchestrator.authentication import TenantTokenObtainSerializer
+from orchestrator.errors import NotFound
+from orchestrator.health import health_report
+from orchestrator.models import User
+from orchestrator.services import user_update
+from orchestrator.step_types import registry
+
+
+class TokenView(TokenObtainPairView):
+    serializer_class = TenantTokenObtainSerializer
+
+    @extend_schema(
+        tags=["Auth"],
+        summary="Obtain a JWT pair (the access token carries customer_id)",
+        examples=[OpenApiExample("Login", value={"username": "demo", "password": "demo-password"}, request_only=True)],
+    )
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        return super().post(request, *args, **kwargs)
+
+
+class TokenRefresh(TokenRefreshView):
+    @extend_schema(tags=["Auth"], summary="Exchange a refresh token for a new access token")
+    def post(self, request: Request, *args, **kwargs) -> Response:
+        return super().post(request, *args, **kwargs)
+
+
+class UserOutput(serializers.Serializer):
+    id = serializers.CharField()
+    username = serializers.CharField()
+    name = serializers.CharField(source="display_name")
+    email = serializers.EmailField()
+    tenant_id = serializers.CharField()
+    role = serializers.CharField()
+    date_joined = serializers.DateTimeField()
+
+
+class UserUpdateInput(StrictSerializer):
+    name = serializers.CharField(required=False, max_length=300)
+    email = serializers.EmailField(required=False)
+    password = serializers.CharField(required=False, write_only=True)
+    old_password = serializers.CharField(required=False, write_only=True)
+
+
+def user_payload(user: User) -> dict:
+    return {"user": UserOutput(user).data}
+
+
+class CurrentUserView(APIView):
+    # Every role may read and edit its own profile.
+    write_role = "viewer"
+
+    @extend_schema(tags=["Auth"], summary="The authenticated user", responses={200: UserOutput})
+    def get(self, request: Request) -> Response:
+        return Response(user_payload(request.user))
+
+    @extend_schema(
+        tags=["Auth"],
+        summary="Update your name or email; change the password with old_password",
+        request=UserUpdateInput,
+        responses={200: UserOutput},
+        examples=[OpenApiExample("Rename", value={"name": "New Name"}, request_only=True)],
+    )
+    def patch(self, request: Request) -> Response:
+        data = UserUpdateInput(data=request.data)
+        data.is_valid(raise_exception=True)
+        return Response(user_payload(user_update(user=request.user, **data.validated_data)))
+
+
+class HealthView(APIView):
+    authentication_classes: list = []
+    permission_classes = [AllowAny]
+    throttle_classes: list = []
+
+    @extend_schema(
+        tags=["Health"],
+        summary="Service health (public); 503 when the database is down",
+        responses={
+            200: inline_serializer(
+                "Health",
+                {
+                    "status": serializers.ChoiceField(choices=["ok", "degraded"]),
+                    "service": serializers.CharField(),
+                    "version": serializers.CharField(),
+                    "timestamp": serializers.DateTimeField(),
+                    "checks": serializers.DictField(child=serializers.CharField()),
+                },
+            )
+        },
+    )
+    def get(self, request: Request) -> Response:
+        body, code = health_report()
+        return Response(body, status=code)
+
+
+class NodeTypeListView(APIView):
+    @extend_schema(tags=["Node types"], summary="Every step type with its config and output schemas")
+    def get(self, request: Request) -> Response:
+        types = [step_type.describe() for step_type in registry.all()]
+        categories = sorted({t["category"] for t in types})
+        return Response({"node_types": types, "categories": categories, "total": len(types)})
+
+
+def _node_type(type_name: str) -> type:
+    step_type = registry.get(type_name)
+    if step_type is None:
+        raise NotFound(f"Unknown node type {type_name!r}.")
+    return step_type
+
+
+class NodeTypeDetailView(APIView):
+    @extend_schema(tags=["Node types"], summary="One step type")
+    def get(self, request: Request, type_name: str) -> Response:
+        return Response({"node_type": _node_type(type_name).describe()})
+
+
+class NodeTypeSchemaView(APIView):
+    @extend_schema(tags=["Node types"], summary="The JSON Schema of a step type's config")
+    def get(self, request: Request, type_name: str) -> Response:
+        return Response(_node_type(type_name).config_schema)

@@ -1,0 +1,43 @@
+"""``manage.py benchmark [--only SECTION …] [--json]``: print the figures of SPEC section 15."""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+from dataclasses import asdict
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from orchestrator.benchmarks import SECTIONS
+
+
+class Command(BaseCommand):
+    help = "Measure the orchestrator's performance figures. Sections: " + ", ".join(SECTIONS)
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--only",
+            action="append",
+            metavar="SECTION",
+            help=f"Run only these sections (repeat or comma-separate): {', '.join(SECTIONS)}.",
+        )
+        parser.add_argument("--json", action="store_true", help="Print one JSON object instead of text.")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        names = [n.strip() for value in options["only"] or [] for n in value.split(",") if n.strip()] or list(SECTIONS)
+        unknown = [n for n in names if n not in SECTIONS]
+        if unknown:
+            raise CommandError(f"Unknown section(s) {', '.join(unknown)}; choose from {', '.join(SECTIONS)}")
+        report: dict[str, Any] = {
+            "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()}
+        }
+        for name in names:
+            measurements = SECTIONS[name]()
+            report[name] = {m.key: {k: v for k, v in asdict(m).items() if k != "key"} for m in measurements}
+            if not options["json"]:
+                for measurement in measurements:
+                    self.stdout.write(measurement.line())
+        if options["json"]:
+            self.stdout.write(json.dumps(report, indent=2))

@@ -1,0 +1,46 @@
+"""A demo tenant, owner and API key, and one example workflow, for `make run`.
+
+Idempotent: a second run keeps the tenant and user and issues a fresh key.
+"""
+
+from django.conf import settings
+from django.core.management.base import BaseCommand
+
+from apikeys.services import api_key_create
+from orchestrator.models import Tenant, User
+from orchestrator.services import tenant_create
+from workflows.api.examples import FETCH_AND_NOTIFY
+from workflows.models import Workflow
+from workflows.services import workflow_create
+
+DEMO_TENANT = "Demo"
+DEMO_USER = "demo"
+DEMO_PASSWORD = "demo-password"
+
+
+class Command(BaseCommand):
+    help = "Create (or reuse) the demo tenant, user and an API key, and print them."
+
+    def handle(self, *args, **options) -> None:
+        tenant = Tenant.objects.filter(name=DEMO_TENANT).first()
+        if tenant is None:
+            tenant = tenant_create(name=DEMO_TENANT, owner_username=DEMO_USER, owner_password=DEMO_PASSWORD)
+        user = User.objects.get(username=DEMO_USER)
+        if not User.objects.filter(username="admin").exists():
+            User.objects.create_superuser("admin", "", DEMO_PASSWORD)
+        if not Workflow.objects.for_tenant(tenant).exists():
+            workflow_create(user=user, **FETCH_AND_NOTIFY)
+        _, key = api_key_create(user=user, name="demo")
+        base = f"http://127.0.0.1:{settings.PORT}"
+        self.stdout.write(
+            "\n".join(
+                [
+                    "Demo tenant ready:",
+                    f"  tenant    {tenant.id} ({tenant.name})",
+                    f"  user      {DEMO_USER} / {DEMO_PASSWORD} (owner)",
+                    f"  admin     admin / {DEMO_PASSWORD} at {base}/admin/",
+                    f"  API key   {key}",
+                    f"  try       curl -H 'Authorization: Bearer {key}' {base}/api/workflows",
+                ]
+            )
+        )

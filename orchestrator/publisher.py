@@ -1,0 +1,60 @@
+"""Publishing events to the channel layer from sync code (web views, Celery tasks).
+
+channels-redis keeps its connection pools per event loop. ``async_to_sync`` in a
+Celery worker makes a fresh loop per call and leaves pools bound to closed
+loops. So each process gets one publisher thread with one long-lived loop, fed
+by a queue: publishing never blocks a transition and never touches a dead loop.
+The channel layer is lossy; clients close gaps from the database by sequence.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+import queue
+import threading
+from typing import Any
+
+logger = logging.getLogger(__name__)
+
+_queue: queue.SimpleQueue = queue.SimpleQueue()
+_lock = threading.Lock()
+_thread: threading.Thread | None = None
+_pid: int | None = None
+
+
+def group_names(tenant_id: str, workflow_id: str, run_id: str) -> list[str]:
+    return [f"run.{run_id}", f"workflow.{workflow_id}", f"tenant.{tenant_id}"]
+
+
+async def _pump() -> None:
+    from channels.layers import get_channel_layer
+
+    layer = get_channel_layer()
+    loop = asyncio.get_running_loop()
+    while True:
+        item = await loop.run_in_executor(None, _queue.get)
+        if item is None:
+            return
+        groups, message = item
+        for group in groups:
+            try:
+                await layer.group_send(group, message)
+            except Exception:  # a lossy layer: the database still has the event
+                logger.warning("channel layer publish to %s failed", group, exc_info=True)
+
+
+def _ensure_thread() -> None:
+    global _thread, _pid
+    with _lock:
+        # After a fork (Celery prefork) the parent's thread does not exist here.
+        if _thread is None or _pid != os.getpid() or not _thread.is_alive():
+            _pid = os.getpid()
+            _thread = threading.Thread(target=lambda: asyncio.run(_pump()), name="event-publisher", daemon=True)
+            _thread.start()
+
+
+def publish(tenant_id: str, workflow_id: str, run_id: str, payload: dict[str, Any]) -> None:
+    _ensure_thread()
+    _queue.put((group_names(tenant_id, workflow_id, run_id), {"type": "run.event", "event": payload}))

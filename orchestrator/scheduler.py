@@ -1,0 +1,298 @@
+"""The DAG scheduler: advance a run when a step settles.
+
+Every function here runs inside a transaction that holds the run's row lock
+(``run_lock``), so concurrent step completions of one run are serialized:
+fan-in needs no chord, and exactly one completion sees a dependant become
+ready. Dispatches happen on commit (a task sent before commit would find the
+row unchanged).
+
+Trigger rules are decided once all of a step's dependencies have settled:
+
+* ``all_success`` (default): every dependency succeeded;
+* ``all_done``: every dependency settled, whatever the outcome;
+* ``none_failed``: no dependency failed (skipped ones are fine);
+* ``one_success``: at least one succeeded;
+* ``one_failed``: at least one failed (error handlers).
+
+A rule that cannot be met skips the step, and skipping is itself a settlement,
+so skips spread downstream by the same rules. A failed step with
+``continue_on_error`` counts as a success for its dependants and for the run.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass, field
+from datetime import timedelta
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.db.models import F
+from django.utils import timezone
+
+from orchestrator.events import event_record
+from orchestrator.expressions import ExpressionError, render
+from runs.models import STEP_TERMINAL, Run, RunStatus, StepRun, StepStatus
+
+logger = logging.getLogger(__name__)
+
+TRIGGER_RULES = ("all_success", "all_done", "none_failed", "one_success", "one_failed")
+
+
+@dataclass(frozen=True)
+class Graph:
+    steps: dict[str, dict]
+    dependants: dict[str, tuple[str, ...]]
+    sinks: tuple[str, ...] = field(default=())
+
+
+_graphs: dict[str, Graph] = {}
+
+
+def graph_of(run: Run) -> Graph:
+    """The run's DAG. A run's definition never changes, so it is cached by run ID."""
+    graph = _graphs.get(run.id)
+    if graph is None:
+        steps = {s["id"]: s for s in run.definition.get("steps", [])}
+        dependants: dict[str, list[str]] = {sid: [] for sid in steps}
+        for sid, step in steps.items():
+            for dep in step.get("depends_on", []):
+                dependants.setdefault(dep, []).append(sid)
+        sinks = tuple(sid for sid, deps in dependants.items() if not deps)
+        graph = Graph(steps=steps, dependants={k: tuple(v) for k, v in dependants.items()}, sinks=sinks)
+        if len(_graphs) > 512:
+            _graphs.clear()
+        _graphs[run.id] = graph
+    return graph
+
+
+def run_lock(run_id: str) -> Run:
+    return Run.objects.select_for_update().get(id=run_id)
+
+
+def _rule_met(rule: str, step_run: StepRun) -> bool:
+    total, ok, failed = step_run.deps_total, step_run.deps_succeeded, step_run.deps_failed
+    if rule == "all_done":
+        return True
+    if rule == "none_failed":
+        return failed == 0
+    if rule == "one_success":
+        return ok >= 1
+    if rule == "one_failed":
+        return failed >= 1
+    return ok == total  # all_success
+
+
+def step_dispatch(step_run: StepRun, *, countdown: float | None = None) -> None:
+    """Send "execute step run X, attempt N" once the transaction commits."""
+    from orchestrator.tasks import step_execute
+
+    timeout = getattr(step_run, "_timeout", None) or settings.ORCHESTRATOR_DEFAULT_STEP_TIMEOUT
+    step_run_id, attempt = step_run.id, step_run.attempt
+
+    def send() -> None:
+        # The soft limit raises inside the step (a "timeout" error the retry policy sees).
+        step_execute.apply_async(
+            (step_run_id, attempt), countdown=countdown, soft_time_limit=timeout, time_limit=timeout + 30
+        )
+
+    transaction.on_commit(send)
+
+
+def step_queue(run: Run, step_run: StepRun, *, delay_seconds: float = 0.0) -> None:
+    """pending/running → queued with the next attempt; dispatched now or by the sweeper."""
+    now = timezone.now()
+    step_run.status = StepStatus.QUEUED
+    step_run.attempt += 1
+    step_run.lease_expires_at = None
+    step = graph_of(run).steps.get(step_run.step_id) if step_run.parent_id is None else None
+    step_run._timeout = int((step or {}).get("timeout_seconds") or settings.ORCHESTRATOR_DEFAULT_STEP_TIMEOUT)
+    if delay_seconds > settings.ORCHESTRATOR_SWEEP_THRESHOLD_SECONDS:
+        # Long delays are rows with a due time, never a broker ETA (Redis redelivers those).
+        step_run.due_at = now + timedelta(seconds=delay_seconds)
+        step_run.dispatched_at = None
+    else:
+        step_run.due_at = None
+        step_run.dispatched_at = now
+        step_dispatch(step_run, countdown=delay_seconds or None)
+    step_run.save(update_fields=["status", "attempt", "lease_expires_at", "due_at", "dispatched_at"])
+
+
+def _skip(run: Run, step_run: StepRun, reason: str, worklist: list[StepRun]) -> None:
+    step_run.status = StepStatus.SKIPPED
+    step_run.completed_at = timezone.now()
+    step_run.error = None
+    step_run.save(update_fields=["status", "completed_at", "error"])
+    event_record(run=run, type="step_skipped", step_id=step_run.step_id, data={"reason": reason})
+    worklist.append(step_run)
+
+
+def _decide(run: Run, step_run: StepRun, worklist: list[StepRun]) -> None:
+    """A pending step whose dependencies all settled: queue it or skip it."""
+    step = graph_of(run).steps[step_run.step_id]
+    if step_run.branch_skipped:
+        _skip(run, step_run, "branch not taken", worklist)
+        return
+    rule = step.get("trigger_rule", "all_success")
+    if not _rule_met(rule, step_run):
+        _skip(run, step_run, f"trigger rule {rule} not met", worklist)
+        return
+    step_queue(run, step_run)
+
+
+def _counts_as_success(run: Run, step_run: StepRun) -> bool:
+    if step_run.status == StepStatus.COMPLETED:
+        return True
+    step = graph_of(run).steps.get(step_run.step_id, {})
+    return step_run.status == StepStatus.FAILED and bool(step.get("continue_on_error"))
+
+
+def _counts_as_failure(run: Run, step_run: StepRun) -> bool:
+    if step_run.status == StepStatus.CANCELLED:
+        return True
+    return step_run.status == StepStatus.FAILED and not _counts_as_success(run, step_run)
+
+
+def _propagate(run: Run, worklist: list[StepRun]) -> None:
+    """Settle each step of the worklist into its dependants' counters; decide the ready ones."""
+    graph = graph_of(run)
+    while worklist:
+        settled = worklist.pop()
+        run.steps_remaining -= 1
+        dependants = graph.dependants.get(settled.step_id, ())
+        if not dependants:
+            continue
+        ok = int(_counts_as_success(run, settled))
+        failed = int(_counts_as_failure(run, settled))
+        StepRun.objects.filter(run_id=run.id, parent__isnull=True, step_id__in=dependants).update(
+            deps_settled=F("deps_settled") + 1,
+            deps_succeeded=F("deps_succeeded") + ok,
+            deps_failed=F("deps_failed") + failed,
+        )
+        ready = StepRun.objects.filter(
+            run_id=run.id, parent__isnull=True, step_id__in=dependants, status=StepStatus.PENDING
+        ).filter(deps_settled=F("deps_total"))
+        for step_run in ready:
+            _decide(run, step_run, worklist)
+    Run.objects.filter(id=run.id).update(steps_remaining=run.steps_remaining)
+    if run.steps_remaining <= 0 and run.status in (RunStatus.RUNNING, RunStatus.PAUSED):
+        run_finish(run)
+
+
+def branch_skip(run: Run, step_ids: list[str]) -> None:
+    """A condition chose a branch: the steps of the other one will be skipped."""
+    if step_ids:
+        StepRun.objects.filter(run_id=run.id, parent__isnull=True, step_id__in=step_ids).update(branch_skipped=True)
+
+
+def step_settled(run: Run, step_run: StepRun) -> None:
+    """``step_run`` just reached a terminal status (saved by the caller)."""
+    _propagate(run, [step_run])
+
+
+def run_begin(run: Run) -> None:
+    """queued → running: the roots are decided."""
+    now = timezone.now()
+    timeout = (run.definition.get("settings") or {}).get("timeout_seconds")
+    run.status = RunStatus.RUNNING
+    run.started_at = run.started_at or now
+    run.deadline_at = now + timedelta(seconds=int(timeout)) if timeout else None
+    run.save(update_fields=["status", "started_at", "deadline_at"])
+    event_record(run=run, type="run_started", data={"workflow_version": run.workflow_version})
+    worklist: list[StepRun] = []
+    # Fresh runs: the steps without dependencies. Resumed runs: the re-run steps whose
+    # dependencies all kept their earlier outcome.
+    roots = StepRun.objects.filter(
+        run_id=run.id, parent__isnull=True, status=StepStatus.PENDING, deps_settled=F("deps_total")
+    )
+    for step_run in roots:
+        _decide(run, step_run, worklist)
+    if worklist or run.steps_remaining <= 0:
+        _propagate(run, worklist)
+
+
+def run_context(run: Run, step_ids: set[str] | None = None) -> dict[str, Any]:
+    """The template context: ``input``, ``steps.<id>.output|status``, ``run``.
+
+    ``step_ids`` limits which steps are loaded (a step only reads what its
+    templates name), which keeps a 1,000-step fan-in cheap.
+    """
+    rows = StepRun.objects.filter(run_id=run.id, parent__isnull=True)
+    if step_ids is not None:
+        rows = rows.filter(step_id__in=step_ids)
+    steps = {
+        r.step_id: {"output": r.output, "status": r.status, "error": r.error}
+        for r in rows.only("step_id", "output", "status", "error")
+    }
+    return {
+        "input": run.inputs,
+        "steps": steps,
+        "run": {"id": run.id, "workflow_id": run.workflow_id, "trigger": run.trigger, "metadata": run.metadata},
+    }
+
+
+def run_outputs(run: Run) -> Any:
+    graph = graph_of(run)
+    templates = run.definition.get("outputs") or {}
+    context = run_context(run)
+    if templates:
+        try:
+            return render(templates, context)
+        except ExpressionError as exc:
+            return {"_error": f"Could not render outputs: {exc}"}
+    return {sid: context["steps"].get(sid, {}).get("output") for sid in graph.sinks}
+
+
+def run_finish(run: Run) -> None:
+    """Every step settled: completed, or failed if a step failed without continue_on_error."""
+    now = timezone.now()
+    failures = [
+        sr
+        for sr in StepRun.objects.filter(
+            run_id=run.id, parent__isnull=True, status__in=[StepStatus.FAILED, StepStatus.CANCELLED]
+        )
+        if _counts_as_failure(run, sr)
+    ]
+    run.outputs = run_outputs(run)
+    run.completed_at = now
+    if failures:
+        run.status = RunStatus.FAILED
+        first = failures[0]
+        run.error = f"Step '{first.step_id}' failed: {first.error or first.status}"
+    else:
+        run.status = RunStatus.COMPLETED
+        run.error = None
+    run.save(update_fields=["status", "outputs", "completed_at", "error"])
+    event_record(
+        run=run,
+        type="run_completed" if run.status == RunStatus.COMPLETED else "run_failed",
+        data={"status": run.status, "duration_seconds": run.duration_seconds, "error": run.error},
+    )
+    run_after_end(run)
+
+
+def run_after_end(run: Run) -> None:
+    """A run ended (any terminal status): free its slot; tell a waiting parent step."""
+    from orchestrator.tasks import run_child_finished, runs_admit
+
+    tenant_id, run_id, parent = run.tenant_id, run.id, run.parent_step_run_id
+    transaction.on_commit(lambda: runs_admit.delay(tenant_id))
+    if parent:
+        transaction.on_commit(lambda: run_child_finished.delay(run_id))
+    _graphs.pop(run.id, None)
+
+
+def steps_cancel(run: Run, reason: str) -> list[str]:
+    """Every unfinished step of the run → cancelled; returns the Celery task IDs to revoke."""
+    now = timezone.now()
+    active = StepRun.objects.filter(run_id=run.id).exclude(status__in=STEP_TERMINAL)
+    task_ids = [t for t in active.filter(status=StepStatus.RUNNING).values_list("task_id", flat=True) if t]
+    active.update(
+        status=StepStatus.CANCELLED,
+        completed_at=now,
+        error=reason,
+        lease_expires_at=None,
+        due_at=None,
+    )
+    return task_ids

@@ -1,0 +1,28 @@
+"""Step types: one module per type, each registering itself in ``registry``.
+
+Importing this package registers every type, in the order of ``_MODULES``, which
+is the order the node-types API lists them in.
+"""
+
+from importlib import import_module
+
+from orchestrator.step_types.base import StepType
+from orchestrator.step_types.registry import AlreadyRegistered, registry
+
+_MODULES = (
+    "trigger",
+    "http",
+    "webhook",
+    "script",
+    "agent",
+    "condition",
+    "loop",
+    "wait",
+    "transform",
+    "integration",
+    "sub_workflow",
+)
+for _module in _MODULES:
+    import_module(f"{__name__}.{_module}")
+
+__all__ = ["AlreadyRegistered", "StepType", "registry"]

@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from orchestrator.expressions import is_template
+from orchestrator.step_types.base import StepType
+from orchestrator.step_types.registry import registry
+from orchestrator.step_types.schemas import templated
+
+
+@registry.register
+class WaitStep(StepType):
+    name = "wait"
+    label = "Wait"
+    category = "logic"
+    description = (
+        "Pause for `seconds`, until a time (`until`, ISO 8601), or until a named `signal` arrives through "
+        "POST /api/workflows/runs/{id}/resume. Holds no worker while waiting and survives restarts."
+    )
+    config_schema = {
+        "type": "object",
+        "properties": {
+            "seconds": templated({"type": "number", "minimum": 0}, "a number of seconds"),
+            "until": {"type": "string", "minLength": 1, "format": "date-time", "description": "ISO 8601 time."},
+            "signal": {"type": "string", "minLength": 1, "description": "Name of the signal to wait for."},
+        },
+        "oneOf": [{"required": ["seconds"]}, {"required": ["until"]}, {"required": ["signal"]}],
+        "errorMessage": {"oneOf": "needs exactly one of 'seconds', 'until' or 'signal'"},
+    }
+    output_schema = {
+        "description": 'With `signal`: the payload given at resume. Otherwise {"waited_until": ISO time}.',
+    }
+    examples = [{"seconds": 30}, {"until": "2026-01-01T09:00:00Z"}, {"signal": "approval"}]
+
+    @classmethod
+    def config_problems(cls, config: dict[str, Any]) -> list[str]:
+        until = config.get("until")
+        if isinstance(until, str) and not is_template(until):
+            try:
+                datetime.fromisoformat(until.replace("Z", "+00:00"))
+            except ValueError:
+                return [f"{until!r} is not an ISO 8601 time at config.until"]
+        return []

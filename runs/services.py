@@ -1,0 +1,293 @@
+"""Starting, admitting, cancelling, resuming, signalling and deleting runs."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+from jsonschema import Draft202012Validator
+
+from orchestrator.errors import Conflict, ValidationFailed
+from orchestrator.events import event_record
+from orchestrator.models import Tenant, User
+from orchestrator.scheduler import graph_of, run_after_end, run_begin, run_lock, steps_cancel
+from runs.models import RUN_TERMINAL, Run, RunStatus, RunTrigger, StepRun, StepStatus
+from workflows.models import Workflow, WorkflowStatus
+
+ACTIVE_RUN_STATUSES = (RunStatus.RUNNING, RunStatus.PAUSED)
+HAND_TRIGGERS = (RunTrigger.MANUAL, RunTrigger.API, RunTrigger.RESUME)
+
+
+def _apply_defaults(schema: dict, value: Any) -> Any:
+    if not isinstance(schema, dict) or not isinstance(value, dict):
+        return value
+    for name, prop in (schema.get("properties") or {}).items():
+        if not isinstance(prop, dict):
+            continue
+        if name not in value and "default" in prop:
+            value[name] = copy.deepcopy(prop["default"])
+        elif name in value:
+            value[name] = _apply_defaults(prop, value[name])
+    return value
+
+
+def inputs_validate(*, schema: dict, inputs: Any) -> dict:
+    """Defaults applied, then every violation of the workflow's ``inputs`` schema → 400."""
+    if not isinstance(inputs, dict):
+        raise ValidationFailed("The run input must be a JSON object.")
+    inputs = _apply_defaults(schema or {}, copy.deepcopy(inputs))
+    if schema:
+        errors = sorted(Draft202012Validator(schema).iter_errors(inputs), key=lambda e: list(e.absolute_path))
+        if errors:
+            details = [
+                {"field": "input" + "".join(f".{p}" for p in e.absolute_path), "message": e.message} for e in errors
+            ]
+            raise ValidationFailed(
+                details[0]["message"] if len(details) == 1 else f"The input has {len(details)} problems.",
+                details=details,
+            )
+    return inputs
+
+
+def _check_runnable(workflow: Workflow, trigger: str) -> None:
+    if workflow.status == WorkflowStatus.ARCHIVED:
+        raise Conflict(f"Workflow {workflow.id} is archived; it cannot run.")
+    if trigger in HAND_TRIGGERS:
+        if workflow.status not in (WorkflowStatus.DRAFT, WorkflowStatus.ACTIVE):
+            raise Conflict(f"Workflow {workflow.id} is {workflow.status}; only draft and active workflows run.")
+    elif workflow.status != WorkflowStatus.ACTIVE:
+        raise Conflict(f"Workflow {workflow.id} is {workflow.status}; only active workflows take {trigger} triggers.")
+
+
+def _workflow_limit(definition: dict) -> int:
+    value = (definition.get("settings") or {}).get("max_concurrent_runs")
+    return int(value) if value else settings.WORKFLOW_MAX_CONCURRENT_RUNS
+
+
+@transaction.atomic
+def run_create(
+    *,
+    workflow: Workflow,
+    inputs: Any,
+    trigger: str = RunTrigger.MANUAL,
+    user: User | None = None,
+    metadata: dict | None = None,
+    parent_step_run: StepRun | None = None,
+) -> Run:
+    """A new run: queued, then started at once when a slot is free (FIFO otherwise)."""
+    _check_runnable(workflow, trigger)
+    definition = workflow.definition
+    inputs = inputs_validate(schema=definition.get("inputs") or {}, inputs=inputs if inputs is not None else {})
+    steps = definition.get("steps", [])
+    run = Run.objects.create(
+        tenant_id=workflow.tenant_id,
+        workflow=workflow,
+        workflow_version=workflow.version,
+        definition=definition,
+        trigger=trigger,
+        inputs=inputs,
+        metadata=metadata or {},
+        created_by=user,
+        parent_step_run=parent_step_run,
+        steps_remaining=len(steps),
+    )
+    StepRun.objects.bulk_create(
+        [StepRun(run=run, step_id=s["id"], step_type=s["type"], deps_total=len(s.get("depends_on", []))) for s in steps]
+    )
+    event_record(run=run, type="run_queued", data={"trigger": trigger, "workflow_version": run.workflow_version})
+    runs_admit(tenant_id=run.tenant_id)
+    run.refresh_from_db()
+    return run
+
+
+@transaction.atomic
+def runs_admit(*, tenant_id: str) -> list[str]:
+    """Start queued runs first-in first-out while the tenant and their workflows have slots.
+
+    The tenant row lock serializes admission per tenant; tenants never wait on
+    each other, so none starves another.
+    """
+    Tenant.objects.select_for_update().filter(id=tenant_id).first()
+    tenant_limit = settings.ORCHESTRATOR_TENANT_MAX_CONCURRENT_RUNS
+    active = Run.objects.filter(tenant_id=tenant_id, status__in=ACTIVE_RUN_STATUSES)
+    tenant_active = active.count()
+    if tenant_active >= tenant_limit:
+        return []
+    queued = list(
+        Run.objects.filter(tenant_id=tenant_id, status=RunStatus.QUEUED)
+        .order_by("created_at", "id")
+        .only("id", "workflow_id", "definition")[: tenant_limit * 2]
+    )
+    per_workflow: dict[str, int] = {}
+    started: list[str] = []
+    for candidate in queued:
+        if tenant_active >= tenant_limit:
+            break
+        if candidate.workflow_id not in per_workflow:
+            per_workflow[candidate.workflow_id] = active.filter(workflow_id=candidate.workflow_id).count()
+        if per_workflow[candidate.workflow_id] >= _workflow_limit(candidate.definition):
+            continue  # this workflow is full; a later run of another workflow may start
+        run = run_lock(candidate.id)
+        if run.status != RunStatus.QUEUED:
+            continue
+        run_begin(run)
+        per_workflow[candidate.workflow_id] += 1
+        tenant_active += 1
+        started.append(run.id)
+    return started
+
+
+def _revoke_on_commit(task_ids: list[str]) -> None:
+    if task_ids:
+        from config.celery import app
+
+        # Only a speed-up: the cancelled rows already stop the work.
+        transaction.on_commit(lambda: app.control.revoke(task_ids))
+
+
+@transaction.atomic
+def run_cancel(*, run: Run, reason: str = "Cancelled by request.") -> Run:
+    run = run_lock(run.id)
+    if run.status in RUN_TERMINAL:
+        raise ValidationFailed(f"Run {run.id} is already {run.status}.", code="run_terminal")
+    task_ids = steps_cancel(run, reason)
+    run.status = RunStatus.CANCELLED
+    run.completed_at = timezone.now()
+    run.error = reason
+    run.save(update_fields=["status", "completed_at", "error"])
+    event_record(run=run, type="run_cancelled", data={"reason": reason})
+    run_after_end(run)
+    _revoke_on_commit(task_ids)
+    for child in Run.objects.filter(parent_step_run__run_id=run.id).exclude(status__in=RUN_TERMINAL):
+        run_cancel(run=child, reason=f"Parent run {run.id} was cancelled.")
+    return run
+
+
+@transaction.atomic
+def run_signal(*, run: Run, payload: Any, step_id: str | None = None) -> Run:
+    """Continue a step waiting for a signal; the payload becomes its output."""
+    from orchestrator.executor import step_complete_waiting
+
+    run = run_lock(run.id)
+    waiting = (
+        StepRun.objects.select_for_update()
+        .filter(run_id=run.id, status=StepStatus.WAITING, parent__isnull=True)
+        .exclude(wait_signal="")
+    )
+    if step_id:
+        waiting = waiting.filter(step_id=step_id)
+    step_run = waiting.order_by("id").first()
+    if step_run is None:
+        raise Conflict(f"Run {run.id} has no step waiting for a signal.")
+    if run.status == RunStatus.PAUSED and waiting.count() == 1:
+        run.status = RunStatus.RUNNING
+        run.save(update_fields=["status"])
+        event_record(run=run, type="run_resumed", step_id=step_run.step_id, data={"signal": step_run.wait_signal})
+    step_complete_waiting(run, step_run, payload)
+    run.refresh_from_db()
+    return run
+
+
+def _downstream(graph: Any, roots: set[str]) -> set[str]:
+    seen, stack = set(roots), list(roots)
+    while stack:
+        for child in graph.dependants.get(stack.pop(), ()):
+            if child not in seen:
+                seen.add(child)
+                stack.append(child)
+    return seen
+
+
+@transaction.atomic
+def run_resume(*, run: Run, user: User | None = None, from_step: str | None = None) -> Run:
+    """A new run (trigger ``resume``) re-running ``from_step`` and everything downstream,
+    or, without it, every step that did not complete and everything downstream;
+    the other steps keep their stored outputs."""
+    if run.status not in RUN_TERMINAL:
+        raise Conflict(f"Run {run.id} is {run.status}; only a finished run can be resumed from a step.")
+    graph = graph_of(run)
+    old = {sr.step_id: sr for sr in StepRun.objects.filter(run_id=run.id, parent__isnull=True)}
+    if from_step is not None:
+        if from_step not in graph.steps:
+            raise ValidationFailed(f"Run {run.id} has no step {from_step!r}.")
+        rerun = _downstream(graph, {from_step})
+    else:
+        rerun = _downstream(graph, {sid for sid, sr in old.items() if sr.status != StepStatus.COMPLETED})
+    if not rerun:
+        raise Conflict(f"Run {run.id} completed every step; name one with from_step to run it again.")
+    workflow = run.workflow
+    _check_runnable(workflow, RunTrigger.RESUME)
+    new = Run.objects.create(
+        tenant_id=run.tenant_id,
+        workflow=workflow,
+        workflow_version=run.workflow_version,
+        definition=run.definition,
+        trigger=RunTrigger.RESUME,
+        inputs=run.inputs,
+        metadata={**run.metadata, "resumed_from": run.id, "from_step": from_step},
+        created_by=user,
+        steps_remaining=len(rerun),
+    )
+    rows = []
+    for sid, step in graph.steps.items():
+        previous = old.get(sid)
+        if sid not in rerun and previous is not None:
+            rows.append(
+                StepRun(
+                    run=new,
+                    step_id=sid,
+                    step_type=step["type"],
+                    status=previous.status,
+                    attempt=previous.attempt,
+                    input=previous.input,
+                    output=previous.output,
+                    error=previous.error,
+                    logs=previous.logs,
+                    started_at=previous.started_at,
+                    completed_at=previous.completed_at,
+                    deps_total=len(step.get("depends_on", [])),
+                    deps_settled=len(step.get("depends_on", [])),
+                )
+            )
+            continue
+        deps = step.get("depends_on", [])
+        settled = [d for d in deps if d not in rerun]
+        ok = sum(
+            1
+            for d in settled
+            if old[d].status == StepStatus.COMPLETED
+            or (old[d].status == StepStatus.FAILED and graph.steps[d].get("continue_on_error"))
+        )
+        failed = sum(
+            1
+            for d in settled
+            if old[d].status == StepStatus.CANCELLED
+            or (old[d].status == StepStatus.FAILED and not graph.steps[d].get("continue_on_error"))
+        )
+        rows.append(
+            StepRun(
+                run=new,
+                step_id=sid,
+                step_type=step["type"],
+                deps_total=len(deps),
+                deps_settled=len(settled),
+                deps_succeeded=ok,
+                deps_failed=failed,
+            )
+        )
+    StepRun.objects.bulk_create(rows)
+    event_record(run=new, type="run_queued", data={"trigger": RunTrigger.RESUME, "resumed_from": run.id})
+    runs_admit(tenant_id=new.tenant_id)
+    new.refresh_from_db()
+    return new
+
+
+@transaction.atomic
+def run_delete(*, run: Run) -> None:
+    run = run_lock(run.id)
+    if run.status not in RUN_TERMINAL:
+        raise Conflict(f"Run {run.id} is {run.status}; cancel it before deleting it.")
+    run.delete()

@@ -1,0 +1,87 @@
+"""Shared fixtures: tenants, users of every role, and API clients authenticated as them."""
+
+from __future__ import annotations
+
+import pytest
+from django.core.cache import cache
+from rest_framework.test import APIClient
+
+from orchestrator.authentication import token_pair_for
+from orchestrator.models import Role
+from tests.factories import TenantFactory, UserFactory, WorkflowFactory
+
+
+def client_for(user) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {token_pair_for(user)['access']}")
+    return client
+
+
+@pytest.fixture(autouse=True)
+def _fresh_rate_limits() -> None:
+    cache.clear()
+
+
+@pytest.fixture
+def tenant(db):
+    return TenantFactory()
+
+
+@pytest.fixture
+def other_tenant(db):
+    return TenantFactory()
+
+
+@pytest.fixture
+def member(tenant):
+    return UserFactory(tenant=tenant, role=Role.MEMBER)
+
+
+@pytest.fixture
+def viewer(tenant):
+    return UserFactory(tenant=tenant, role=Role.VIEWER)
+
+
+@pytest.fixture
+def admin_user(tenant):
+    return UserFactory(tenant=tenant, role=Role.ADMIN)
+
+
+@pytest.fixture
+def owner(tenant):
+    return UserFactory(tenant=tenant, role=Role.OWNER)
+
+
+@pytest.fixture
+def outsider(other_tenant):
+    return UserFactory(tenant=other_tenant, role=Role.OWNER)
+
+
+@pytest.fixture
+def api_client(member) -> APIClient:
+    return client_for(member)
+
+
+@pytest.fixture
+def viewer_client(viewer) -> APIClient:
+    return client_for(viewer)
+
+
+@pytest.fixture
+def admin_client(admin_user) -> APIClient:
+    return client_for(admin_user)
+
+
+@pytest.fixture
+def outsider_client(outsider) -> APIClient:
+    return client_for(outsider)
+
+
+@pytest.fixture
+def workflow(tenant, member):
+    return WorkflowFactory(tenant=tenant, created_by=member)
+
+
+@pytest.fixture
+def other_tenant_workflow(other_tenant):
+    return WorkflowFactory(tenant=other_tenant)

@@ -1,0 +1,185 @@
+"""A real Celery worker process (with its own beat) against the test database and
+Redis, and HTTP servers on 127.0.0.1 standing in for the outside world."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import uuid
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from config.celery import app as celery_app
+
+ROOT = Path(__file__).resolve().parents[2]
+QUEUE = f"test-{uuid.uuid4().hex[:8]}"
+
+
+def _database_url() -> str:
+    db = settings.DATABASES["default"]
+    return f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}"
+
+
+class Worker:
+    """``celery -A config worker -B`` as a child process; kill() is a real SIGKILL."""
+
+    def __init__(self, concurrency: int = 2, extra_env: dict | None = None) -> None:
+        self.concurrency = concurrency
+        self.extra_env = extra_env or {}
+        self.proc: subprocess.Popen | None = None
+        self.log = tempfile.NamedTemporaryFile(prefix="worker-", suffix=".log", delete=False)
+        self.schedule = Path(tempfile.mkdtemp()) / "beat-schedule"
+
+    def start(self) -> Worker:
+        env = {
+            **os.environ,
+            "DATABASE_URL": _database_url(),
+            "REDIS_URL": settings.REDIS_URL,
+            "ORCHESTRATOR_TASK_QUEUE": QUEUE,
+            "ORCHESTRATOR_ALLOW_PRIVATE_NETWORKS": "true",
+            "ORCHESTRATOR_STEP_LEASE_SECONDS": "3",
+            "ORCHESTRATOR_SWEEP_INTERVAL": "0.5",
+            "ORCHESTRATOR_REAP_INTERVAL": "1",
+            **self.extra_env,
+        }
+        cmd = [
+            sys.executable, "-m", "celery", "-A", "config", "worker", "-B",
+            "--scheduler", "celery.beat:PersistentScheduler", "-s", str(self.schedule),
+            "-Q", QUEUE, "--pool", "prefork", f"--concurrency={self.concurrency}",
+            "--without-gossip", "--without-mingle", "-l", "info", "-n", f"{QUEUE}-{uuid.uuid4().hex[:4]}@%h",
+        ]  # fmt: skip
+        self.proc = subprocess.Popen(
+            cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
+        )
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if "ready." in Path(self.log.name).read_text(errors="replace"):
+                return self
+            if self.proc.poll() is not None:
+                break
+            time.sleep(0.2)
+        raise RuntimeError(f"worker did not start:\n{self.output()[-4000:]}")
+
+    def output(self) -> str:
+        return Path(self.log.name).read_text(errors="replace")
+
+    def kill(self) -> None:
+        """SIGKILL the whole worker (main process, pool children and beat) at once."""
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+            self.proc.wait(timeout=10)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            try:
+                self.proc.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+
+@pytest.fixture(scope="session")
+def _engine_queue():
+    """Tasks this test process sends go to the queue only our workers read."""
+    previous = celery_app.conf.task_default_queue
+    celery_app.conf.task_default_queue = QUEUE
+    yield QUEUE
+    celery_app.conf.task_default_queue = previous
+
+
+@pytest.fixture
+def worker(transactional_db, _engine_queue):
+    started = Worker().start()
+    yield started
+    started.stop()
+
+
+@pytest.fixture
+def worker_factory(transactional_db, _engine_queue):
+    workers: list[Worker] = []
+
+    def make(**kwargs) -> Worker:
+        w = Worker(**kwargs).start()
+        workers.append(w)
+        return w
+
+    yield make
+    for w in workers:
+        w.stop()
+
+
+class Recorder:
+    """What a local HTTP server received; handlers answer per path."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict] = []
+        self.lock = threading.Lock()
+        self.routes: dict[str, object] = {}
+
+    def count(self, path: str) -> int:
+        with self.lock:
+            return sum(1 for r in self.requests if r["path"].split("?")[0] == path)
+
+
+@pytest.fixture
+def http_server():
+    """A threaded HTTP server on 127.0.0.1. ``server.routes[path] = (status, body, delay)`` or a callable."""
+    recorder = Recorder()
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+        def _handle(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length) if length else b""
+            path = self.path.split("?")[0]
+            with recorder.lock:
+                recorder.requests.append(
+                    {"method": self.command, "path": self.path, "headers": dict(self.headers), "body": raw}
+                )
+                attempt = sum(1 for r in recorder.requests if r["path"].split("?")[0] == path)
+            route = recorder.routes.get(path, (200, {"ok": True}, 0))
+            if callable(route):
+                route = route(attempt, raw, dict(self.headers))
+            status, body, delay = (list(route) + [0])[:3]
+            if delay:
+                time.sleep(delay)
+            payload = body if isinstance(body, bytes) else json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(payload)))
+            self.end_headers()
+            self.wfile.write(payload)
+
+        do_GET = do_POST = do_PUT = do_DELETE = do_PATCH = _handle
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    recorder.url = f"http://127.0.0.1:{server.server_address[1]}"
+    yield recorder
+    server.shutdown()
+    server.server_close()
+
+
+def wait_for_run(run_id: str, timeout: float = 30, statuses: tuple = ("completed", "failed", "cancelled", "timed_out")):
+    from runs.models import Run
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        run = Run.objects.get(id=run_id)
+        if run.status in statuses:
+            return run
+        time.sleep(0.1)
+    raise AssertionError(f"run {run_id} is still {Run.objects.get(id=run_id).status} after {timeout} s")

@@ -1,0 +1,23 @@
+from django.urls import path
+
+from workflows.api import views
+
+# Fixed paths come before the "<workflow_id>" ones that would swallow them.
+urlpatterns = [
+    path("workflows", views.WorkflowListCreateView.as_view(), name="workflows"),
+    path("workflows/validate", views.WorkflowValidateView.as_view(), name="workflow-validate"),
+    path("workflows/import", views.WorkflowImportView.as_view(), name="workflow-import"),
+    path("workflows/<str:workflow_id>", views.WorkflowDetailView.as_view(), name="workflow"),
+    path("workflows/<str:workflow_id>/status", views.WorkflowStatusView.as_view(), name="workflow-status"),
+    path("workflows/<str:workflow_id>/duplicate", views.WorkflowDuplicateView.as_view(), name="workflow-duplicate"),
+    path("workflows/<str:workflow_id>/versions", views.WorkflowVersionListView.as_view(), name="workflow-versions"),
+    path(
+        "workflows/<str:workflow_id>/versions/<int:version>",
+        views.WorkflowVersionDetailView.as_view(),
+        name="workflow-version",
+    ),
+    path("workflows/<str:workflow_id>/diff", views.WorkflowDiffView.as_view(), name="workflow-diff"),
+    path("workflows/<str:workflow_id>/rollback", views.WorkflowRollbackView.as_view(), name="workflow-rollback"),
+    path("workflows/<str:workflow_id>/schema", views.WorkflowSchemaView.as_view(), name="workflow-schema"),
+    path("workflows/<str:workflow_id>/export", views.WorkflowExportView.as_view(), name="workflow-export"),
+]

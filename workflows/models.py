@@ -1,0 +1,77 @@
+"""Workflows and their versions.
+
+``Workflow.definition`` holds the canonical definition (SPEC 4) without its
+``name`` and ``description``: those are the workflow's own columns, so a rename
+is not a new version. Every definition change adds a WorkflowVersion row.
+"""
+
+from __future__ import annotations
+
+from django.conf import settings
+from django.db import models
+
+from orchestrator.ids import new_ver_id, new_wf_id
+from orchestrator.models import Tenant, TenantQuerySet
+
+
+class WorkflowStatus(models.TextChoices):
+    DRAFT = "draft"
+    ACTIVE = "active"
+    PAUSED = "paused"
+    ARCHIVED = "archived"
+
+
+class TriggerType(models.TextChoices):
+    MANUAL = "manual"
+    SCHEDULE = "schedule"
+    WEBHOOK = "webhook"
+
+
+class Workflow(models.Model):
+    id = models.CharField(primary_key=True, max_length=40, default=new_wf_id, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="workflows")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, default="")
+    version = models.PositiveIntegerField(default=1)
+    status = models.CharField(max_length=10, choices=WorkflowStatus.choices, default=WorkflowStatus.ACTIVE)
+    trigger_type = models.CharField(max_length=10, choices=TriggerType.choices, default=TriggerType.MANUAL)
+    tags = models.JSONField(default=list, blank=True)
+    definition = models.JSONField()
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        constraints = [models.UniqueConstraint(fields=["tenant", "name"], name="workflow_name_unique_per_tenant")]
+        indexes = [models.Index(fields=["tenant", "status"]), models.Index(fields=["tenant", "-created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.id})"
+
+    def full_definition(self) -> dict:
+        """The canonical definition with the workflow's name and description in front."""
+        return {"name": self.name, "description": self.description, **self.definition}
+
+
+class WorkflowVersion(models.Model):
+    id = models.CharField(primary_key=True, max_length=40, default=new_ver_id, editable=False)
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="versions")
+    version = models.PositiveIntegerField()
+    definition = models.JSONField()
+    change_summary = models.CharField(max_length=500, blank=True, default="")
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["-version"]
+        constraints = [models.UniqueConstraint(fields=["workflow", "version"], name="workflow_version_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.workflow_id} v{self.version}"

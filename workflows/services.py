@@ -1,0 +1,223 @@
+"""Every write to workflows and their versions, with its rules."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from django.db import IntegrityError, transaction
+
+from orchestrator.definitions import definition_errors, definition_normalize
+from orchestrator.errors import Conflict, NotFound, ValidationFailed
+from orchestrator.models import User
+from workflows.models import TriggerType, Workflow, WorkflowStatus, WorkflowVersion
+
+# Config keys that point at a tenant's credentials; a duplicate must not carry them.
+INTEGRATION_KEYS = ("integration_id", "agent_id")
+
+
+def definition_prepare(raw: Any) -> tuple[dict, str | None, str | None]:
+    """Normalize and validate a definition: (stored form, its name, its description).
+
+    Raises ValidationFailed listing every problem.
+    """
+    if not isinstance(raw, dict):
+        raise ValidationFailed(
+            "definition must be a JSON object.", details=[{"field": "definition", "message": "Must be an object."}]
+        )
+    canonical = definition_normalize(raw)
+    errors = definition_errors(canonical)
+    if errors:
+        raise ValidationFailed(
+            errors[0] if len(errors) == 1 else f"The definition has {len(errors)} problems.",
+            details=[{"field": "definition", "message": error} for error in errors],
+        )
+    name = canonical.pop("name", None)
+    description = canonical.pop("description", None)
+    return canonical, name, description
+
+
+def _check_choice(value: str, choices: type, field: str) -> None:
+    if value not in choices.values:
+        raise ValidationFailed(
+            f"{field} must be one of {', '.join(choices.values)}.",
+            details=[{"field": field, "message": f"{value!r} is not a valid choice."}],
+        )
+
+
+def _check_name_free(workflow: Workflow | None, tenant_id: str, name: str) -> None:
+    others = Workflow.objects.filter(tenant_id=tenant_id, name=name)
+    if workflow is not None:
+        others = others.exclude(id=workflow.id)
+    if others.exists():
+        raise Conflict(f"A workflow named {name!r} already exists.")
+
+
+def _save(workflow: Workflow) -> None:
+    try:
+        with transaction.atomic():
+            workflow.save()
+    except IntegrityError as exc:  # a concurrent create took the name first
+        raise Conflict(f"A workflow named {workflow.name!r} already exists.") from exc
+
+
+@transaction.atomic
+def workflow_create(
+    *,
+    user: User,
+    definition: Any,
+    name: str | None = None,
+    description: str | None = None,
+    trigger_type: str = TriggerType.MANUAL,
+    tags: list[str] | None = None,
+    status: str = WorkflowStatus.ACTIVE,
+    change_summary: str = "Initial version",
+) -> Workflow:
+    stored, def_name, def_description = definition_prepare(definition)
+    name = (name or def_name or "").strip()
+    if not name:
+        raise ValidationFailed(
+            "A workflow needs a name (top-level or in the definition).",
+            details=[{"field": "name", "message": "This field is required."}],
+        )
+    _check_choice(trigger_type, TriggerType, "trigger_type")
+    _check_choice(status, WorkflowStatus, "status")
+    _check_name_free(None, user.tenant_id, name)
+    workflow = Workflow(
+        tenant_id=user.tenant_id,
+        name=name,
+        description=description if description is not None else (def_description or ""),
+        trigger_type=trigger_type,
+        tags=list(tags or []),
+        status=status,
+        definition=stored,
+        created_by=user,
+        version=1,
+    )
+    _save(workflow)
+    WorkflowVersion.objects.create(
+        workflow=workflow, version=1, definition=stored, change_summary=change_summary, created_by=user
+    )
+    return workflow
+
+
+def _add_version(*, workflow: Workflow, definition: dict, user: User, change_summary: str) -> None:
+    workflow.version += 1
+    workflow.definition = definition
+    WorkflowVersion.objects.create(
+        workflow=workflow,
+        version=workflow.version,
+        definition=definition,
+        change_summary=change_summary,
+        created_by=user,
+    )
+
+
+@transaction.atomic
+def workflow_update(
+    *,
+    workflow: Workflow,
+    user: User,
+    definition: Any = None,
+    name: str | None = None,
+    description: str | None = None,
+    trigger_type: str | None = None,
+    tags: list[str] | None = None,
+    status: str | None = None,
+    change_summary: str | None = None,
+) -> Workflow:
+    """Partial update; a changed definition makes a new version, an equal one does not."""
+    workflow = Workflow.objects.select_for_update().get(id=workflow.id)
+    if definition is not None:
+        stored, def_name, def_description = definition_prepare(definition)
+        name = name if name is not None else def_name
+        description = description if description is not None else def_description
+        if stored != workflow.definition:
+            _add_version(
+                workflow=workflow, definition=stored, user=user, change_summary=change_summary or "Updated definition"
+            )
+    if name is not None:
+        name = name.strip()
+        if not name:
+            raise ValidationFailed(
+                "name may not be blank.", details=[{"field": "name", "message": "May not be blank."}]
+            )
+        _check_name_free(workflow, workflow.tenant_id, name)
+        workflow.name = name
+    if description is not None:
+        workflow.description = description
+    if trigger_type is not None:
+        _check_choice(trigger_type, TriggerType, "trigger_type")
+        workflow.trigger_type = trigger_type
+    if tags is not None:
+        workflow.tags = list(tags)
+    if status is not None:
+        _check_choice(status, WorkflowStatus, "status")
+        workflow.status = status
+    _save(workflow)
+    return workflow
+
+
+@transaction.atomic
+def workflow_set_status(*, workflow: Workflow, status: str) -> Workflow:
+    _check_choice(status, WorkflowStatus, "status")
+    workflow.status = status
+    workflow.save(update_fields=["status", "updated_at"])
+    return workflow
+
+
+@transaction.atomic
+def workflow_delete(*, workflow: Workflow) -> None:
+    workflow.delete()
+
+
+def _unused_copy_name(tenant_id: str, name: str) -> str:
+    base = f"{name} (copy)"
+    candidate, n = base, 2
+    while Workflow.objects.filter(tenant_id=tenant_id, name=candidate).exists():
+        candidate = f"{name} (copy {n})"
+        n += 1
+    return candidate[:200]
+
+
+def _strip_integrations(definition: dict) -> dict:
+    stripped = copy.deepcopy(definition)
+    for step in stripped.get("steps", []):
+        config = step.get("config")
+        if isinstance(config, dict):
+            for key in INTEGRATION_KEYS:
+                config.pop(key, None)
+            inner = config.get("step")
+            if isinstance(inner, dict) and isinstance(inner.get("config"), dict):
+                for key in INTEGRATION_KEYS:
+                    inner["config"].pop(key, None)
+    return stripped
+
+
+@transaction.atomic
+def workflow_duplicate(*, workflow: Workflow, user: User, name: str | None = None) -> Workflow:
+    """A draft copy named "… (copy)", with references to integrations stripped."""
+    return workflow_create(
+        user=user,
+        definition={**_strip_integrations(workflow.definition)},
+        name=name or _unused_copy_name(workflow.tenant_id, workflow.name),
+        description=workflow.description,
+        trigger_type=workflow.trigger_type,
+        tags=workflow.tags,
+        status=WorkflowStatus.DRAFT,
+        change_summary=f"Duplicated from {workflow.id} v{workflow.version}",
+    )
+
+
+@transaction.atomic
+def workflow_rollback(*, workflow: Workflow, user: User, version: int) -> Workflow:
+    """A new version whose definition equals ``version``'s."""
+    workflow = Workflow.objects.select_for_update().get(id=workflow.id)
+    target = WorkflowVersion.objects.filter(workflow=workflow, version=version).first()
+    if target is None:
+        raise NotFound(f"Workflow {workflow.id} has no version {version}.")
+    _add_version(
+        workflow=workflow, definition=target.definition, user=user, change_summary=f"Rolled back to version {version}"
+    )
+    workflow.save()
+    return workflow
