@@ -16,6 +16,17 @@ from typing import Any
 ERROR_KINDS = ("network", "timeout", "5xx", "4xx", "429", "error")
 
 
+def status_kind(status_code: int) -> str:
+    """The retry_on kind of an HTTP status that is not a success."""
+    if status_code == 429:
+        return "429"
+    if status_code >= 500:
+        return "5xx"
+    if status_code >= 400:
+        return "4xx"
+    return "error"
+
+
 class StepError(Exception):
     def __init__(self, message: str, *, kind: str = "error", output: Any = None) -> None:
         super().__init__(message)
@@ -61,6 +72,8 @@ class StepContext:
     workflow_id: str
     attempt: int
     timeout_seconds: int
+    # The template context the config was rendered over (condition fields, loop items, script stdin).
+    context: dict = field(default_factory=dict)
     cancelled: threading.Event = field(default_factory=threading.Event)
     log_lines: list[str] = field(default_factory=list)
 

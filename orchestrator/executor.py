@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import logging
 import random
+import re
 import threading
 from datetime import timedelta
 from typing import Any
@@ -106,18 +107,44 @@ def _claim(step_run_id: str, attempt: int, task_id: str) -> tuple[Run, StepRun] 
     now = _now()
     lease = timedelta(seconds=settings.ORCHESTRATOR_STEP_LEASE_SECONDS)
     with transaction.atomic():
-        claimed = StepRun.objects.filter(
-            id=step_run_id,
-            status=StepStatus.QUEUED,
-            attempt=attempt,
-            run__status__in=[RunStatus.RUNNING, RunStatus.PAUSED],
-        ).update(status=StepStatus.RUNNING, started_at=now, lease_expires_at=now + lease, task_id=task_id, due_at=None)
+        # The compare-and-set names only this row's own columns: a join (run__status) would
+        # make Django emit "id IN (subquery)", which PostgreSQL does not re-check after a
+        # concurrent update, so two deliveries could both claim. The run is checked apart.
+        run_status = StepRun.objects.filter(id=step_run_id).values_list("run__status", flat=True).first()
+        if run_status not in (RunStatus.RUNNING, RunStatus.PAUSED):
+            return None
+        claimed = StepRun.objects.filter(id=step_run_id, status=StepStatus.QUEUED, attempt=attempt).update(
+            status=StepStatus.RUNNING, started_at=now, lease_expires_at=now + lease, task_id=task_id, due_at=None
+        )
         if not claimed:
             return None
         step_run = StepRun.objects.select_related("run").get(id=step_run_id)
         run = step_run.run
         event_record(run=run, type="step_started", step_id=step_run.step_id, data={"attempt": attempt})
     return run, step_run
+
+
+_STEP_PATH = re.compile(r"steps\s*(?:\.\s*([A-Za-z_][\w-]*)|\[\s*['\"]([^'\"]+)['\"]\s*\])")
+
+
+def _strings(value: Any) -> list[str]:
+    if isinstance(value, str):
+        return [value]
+    if isinstance(value, dict):
+        return [s for v in value.values() for s in _strings(v)]
+    if isinstance(value, list):
+        return [s for v in value for s in _strings(v)]
+    return []
+
+
+def _steps_read_by(step: dict) -> set[str]:
+    """The steps whose rows a step's context needs: its dependencies, what its templates
+    name, and ``steps.x`` paths in plain strings (JMESPath, condition fields)."""
+    names = set(step.get("depends_on") or []) | referenced_steps([step.get("config"), step.get("when")])
+    for text in _strings(step.get("config")):
+        if "steps" in text:
+            names.update(a or b for a, b in _STEP_PATH.findall(text))
+    return names
 
 
 def step_run_execute(*, step_run_id: str, attempt: int, task_id: str = "") -> None:
@@ -136,7 +163,7 @@ def step_run_execute(*, step_run_id: str, attempt: int, task_id: str = "") -> No
         timeout_seconds=int(step.get("timeout_seconds") or settings.ORCHESTRATOR_DEFAULT_STEP_TIMEOUT),
     )
     try:
-        names = referenced_steps([step.get("config"), step.get("when")])
+        names = _steps_read_by(step)
         context = run_context(run, names)
         if step_run.parent_id is not None:
             context["item"] = (step_run.input or {}).get("item")
@@ -145,12 +172,15 @@ def step_run_execute(*, step_run_id: str, attempt: int, task_id: str = "") -> No
         if when not in (None, "") and not evaluate(when, context):
             _record_skip(run.id, step_run.id, attempt, "when condition is false")
             return
-        config = render(step.get("config") or {}, context)
         step_type = registry.get(step["type"])
         if step_type is None or not hasattr(step_type, "execute"):
             raise StepError(f"Step type {step['type']!r} cannot be executed.")
         if not step_type.enabled():
-            raise StepError(step_type.disabled_reason())
+            raise StepError(f"Step type {step['type']!r} is disabled: {step_type.disabled_reason()}")
+        raw = step.get("config") or {}
+        config = render({k: v for k, v in raw.items() if k not in step_type.raw_config_keys}, context)
+        config.update({k: raw[k] for k in step_type.raw_config_keys if k in raw})
+        ctx.context = context
         StepRun.objects.filter(id=step_run.id, attempt=attempt).update(input=redact(config))
         with Heartbeat(step_run.id, attempt, ctx):
             result = step_type().execute(ctx, config)

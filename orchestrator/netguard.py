@@ -119,7 +119,8 @@ def http_call(
                     data=data,
                     extensions=extensions,
                 )
-                with client.send(request, stream=True) as response:
+                response = client.send(request, stream=True)
+                try:
                     chunks, size = [], 0
                     for chunk in response.iter_bytes():
                         size += len(chunk)
@@ -128,12 +129,14 @@ def http_call(
                                 f"The response is larger than {limit} bytes (ORCHESTRATOR_MAX_RESPONSE_BYTES)."
                             )
                         chunks.append(chunk)
-                    if follow_redirects and response.is_redirect and "location" in response.headers:
-                        current = httpx.URL(urljoin(str(current), response.headers["location"]))
-                        if response.status_code in (301, 302, 303) and method.upper() != "HEAD":
-                            method, json, content, data = "GET", None, None, None
-                        continue
-                    return HttpResult(response.status_code, dict(response.headers), b"".join(chunks), str(current))
+                finally:
+                    response.close()
+                if follow_redirects and response.is_redirect and "location" in response.headers:
+                    current = httpx.URL(urljoin(str(current), response.headers["location"]))
+                    if response.status_code in (301, 302, 303) and method.upper() != "HEAD":
+                        method, json, content, data = "GET", None, None, None
+                    continue
+                return HttpResult(response.status_code, dict(response.headers), b"".join(chunks), str(current))
     except httpx.TimeoutException as exc:
         raise StepError(f"The request to {current.host} timed out after {timeout} s.", kind="timeout") from exc
     except httpx.TransportError as exc:

@@ -20,7 +20,8 @@ class WorkflowAdmin(admin.ModelAdmin):
     list_display = ["name", "id", "tenant", "status", "trigger_type", "version", "updated_at"]
     list_filter = ["status", "trigger_type", "tenant"]
     search_fields = ["name", "id"]
-    readonly_fields = ["id", "version", "created_by", "created_at", "updated_at"]
+    # The definition changes only through the API (validated, versioned), never by a raw edit here.
+    readonly_fields = ["id", "version", "definition", "created_by", "created_at", "updated_at"]
     inlines = [WorkflowVersionInline]
 
 

@@ -17,8 +17,29 @@ class Measurement:
     runs: int
     target_seconds: float | None = None
     cpu_seconds: float | None = None  # this process's CPU time: steadier than wall clock on a busy machine
+    unit: str = "s"  # how line() prints seconds: "s" or "ms"
+    baseline_seconds: float | None = None  # raw Celery doing the same shape, same run
+    baseline_label: str = ""
+    target_ratio: float | None = None  # seconds / baseline_seconds must stay at or under this
+
+    @property
+    def ratio(self) -> float | None:
+        return self.seconds / self.baseline_seconds if self.baseline_seconds else None
+
+    def _fmt(self, seconds: float) -> str:
+        return f"{seconds * 1000:.2f} ms" if self.unit == "ms" else f"{seconds:.2f} s"
 
     def line(self) -> str:
+        if self.baseline_seconds is not None:
+            verdict = ""
+            if self.target_ratio is not None:
+                verdict = (
+                    f" (target ≤ {self.target_ratio:g}×: {'met' if self.ratio <= self.target_ratio else 'MISSED'})"
+                )
+            return (
+                f"{self.label}: {self._fmt(self.seconds)}; {self.baseline_label}: {self._fmt(self.baseline_seconds)};"
+                f" ratio {self.ratio:.2f}×{verdict}"
+            )
         notes = []
         if self.cpu_seconds is not None:
             notes.append(f"cpu {self.cpu_seconds:.2f} s")
@@ -34,4 +55,10 @@ def _validation() -> list[Measurement]:
     return run()
 
 
-SECTIONS: dict[str, Callable[[], list[Measurement]]] = {"validation": _validation}
+def _engine() -> list[Measurement]:
+    from orchestrator.benchmarks.engine import run
+
+    return run()
+
+
+SECTIONS: dict[str, Callable[[], list[Measurement]]] = {"validation": _validation, "engine": _engine}

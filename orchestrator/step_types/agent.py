@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from orchestrator.execution import StepContext, StepError
 from orchestrator.step_types.base import StepType
 from orchestrator.step_types.registry import registry
 from orchestrator.step_types.schemas import positive_integer, templated
@@ -41,3 +42,10 @@ class AgentTaskStep(StepType):
             "max_tokens": 200,
         },
     ]
+
+    def execute(self, ctx: StepContext, config: dict) -> object:
+        from orchestrator.integration_auth import integration_llm_call
+
+        if not config.get("agent_id"):
+            raise StepError("No LLM provider configured for this step: set agent_id to an integration of type llm.")
+        return integration_llm_call(ctx, config)

@@ -16,6 +16,8 @@ class StepType:
     config_schema: ClassVar[dict[str, Any]] = {"type": "object"}
     output_schema: ClassVar[dict[str, Any]] = {}
     examples: ClassVar[list[dict[str, Any]]] = []
+    # Config keys the engine passes through unrendered (a loop renders its inner step per item).
+    raw_config_keys: ClassVar[tuple[str, ...]] = ()
 
     @classmethod
     def enabled(cls) -> bool:

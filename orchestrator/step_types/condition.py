@@ -3,7 +3,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from orchestrator.expressions import is_template
+from orchestrator.execution import StepContext, StepError
+from orchestrator.expressions import ExpressionError, evaluate, is_template
 from orchestrator.step_types.base import StepType
 from orchestrator.step_types.registry import registry
 from orchestrator.step_types.schemas import step_id_list
@@ -60,3 +61,63 @@ class ConditionStep(StepType):
             except re.error as exc:
                 return [f"{value!r} is not a valid regular expression ({exc}) at config.value"]
         return []
+
+    def execute(self, ctx: StepContext, config: dict) -> dict:
+        if "expression" in config:
+            expression = config["expression"]
+            result = evaluate(expression, ctx.context) if isinstance(expression, str) else expression
+        else:
+            result = _compare(_field_value(config["field"], ctx.context), config["operator"], config.get("value"))
+        result = bool(result)
+        return {"result": result, "branch": "then" if result else "else"}
+
+
+_MISSING = object()
+
+
+def _field_value(field: str, context: dict) -> Any:
+    """``$.a.b`` reads the run input; ``input.a`` / ``steps.x.output.a`` read the context."""
+    if field.startswith("$"):
+        path, current = field.lstrip("$").lstrip("."), context.get("input", {})
+    else:
+        path, current = field, context
+    for part in [p for p in re.split(r"\.|\[(\d+)\]", path) if p]:
+        if isinstance(current, dict) and part in current:
+            current = current[part]
+        elif isinstance(current, list) and part.isdigit() and int(part) < len(current):
+            current = current[int(part)]
+        else:
+            return _MISSING
+    return current
+
+
+def _compare(left: Any, operator: str, right: Any) -> bool:
+    if operator == "exists":
+        return left is not _MISSING and left is not None
+    if left is _MISSING:
+        return False
+    try:
+        if operator == "equals":
+            return left == right
+        if operator == "not_equals":
+            return left != right
+        if operator in ("gt", "gte", "lt", "lte"):
+            a, b = (float(left), float(right)) if _numeric(left, right) else (left, right)
+            return {"gt": a > b, "gte": a >= b, "lt": a < b, "lte": a <= b}[operator]
+        if operator == "contains":
+            return right in left
+        if operator == "in":
+            return left in right
+        if operator == "matches":
+            return re.search(str(right), str(left)) is not None
+    except (TypeError, ValueError, ExpressionError) as exc:
+        raise StepError(f"Cannot compare {left!r} {operator} {right!r}: {exc}") from exc
+    raise StepError(f"Unknown operator {operator!r}.")
+
+
+def _numeric(*values: Any) -> bool:
+    try:
+        [float(v) for v in values]
+    except (TypeError, ValueError):
+        return False
+    return not any(isinstance(v, bool) for v in values)

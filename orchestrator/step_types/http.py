@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from orchestrator.execution import StepContext, StepError, status_kind
+from orchestrator.netguard import http_call
 from orchestrator.step_types.base import StepType
 from orchestrator.step_types.registry import registry
 from orchestrator.step_types.schemas import TEMPLATE, positive_number, string_map, templated
@@ -85,3 +87,35 @@ class HttpRequestStep(StepType):
             "query": {"since": "{{ input.since }}"},
         },
     ]
+
+    def execute(self, ctx: StepContext, config: dict) -> dict:
+        url = config["url"]
+        headers = {str(k): str(v) for k, v in (config.get("headers") or {}).items()}
+        if config.get("integration_id"):
+            from orchestrator.integration_auth import integration_http_auth
+
+            url, headers = integration_http_auth(ctx, config["integration_id"], url, headers)
+        body = config.get("body")
+        result = http_call(
+            str(config.get("method") or "GET").upper(),
+            url,
+            headers=headers,
+            params=config.get("query") or None,
+            json=config.get("json"),
+            content=body if isinstance(body, str | bytes) or body is None else str(body),
+            data=config.get("form") or None,
+            timeout=min(float(config.get("timeout") or ctx.timeout_seconds), float(ctx.timeout_seconds)),
+            follow_redirects=bool(config.get("follow_redirects", True)),
+        )
+        output = {"status_code": result.status_code, "headers": result.headers, "body": result.body()}
+        expected = config.get("expected_status")
+        if expected is not None:
+            allowed = [int(code) for code in (expected if isinstance(expected, list) else [expected])]
+            ok = result.status_code in allowed
+        else:
+            ok = 200 <= result.status_code < 300
+        if not ok:
+            raise StepError(
+                f"HTTP {result.status_code} from {result.url}", kind=status_kind(result.status_code), output=output
+            )
+        return output

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from orchestrator.execution import StepContext, StepError
 from orchestrator.step_types.base import StepType
 from orchestrator.step_types.registry import registry
 from orchestrator.step_types.schemas import templated
@@ -39,3 +40,10 @@ class IntegrationStep(StepType):
             "params": {"to": "{{ input.email }}", "subject": "Your report", "body": "{{ steps.report.output }}"},
         },
     ]
+
+    def execute(self, ctx: StepContext, config: dict) -> object:
+        from orchestrator.integration_auth import integration_action
+
+        if not config.get("integration_id"):
+            raise StepError(f"Action {config.get('action')!r} needs an integration_id naming a configured integration.")
+        return integration_action(ctx, config)

@@ -1,5 +1,9 @@
 from __future__ import annotations
 
+from typing import Any, ClassVar
+
+from orchestrator.execution import FanOut, StepContext, StepError
+from orchestrator.expressions import evaluate
 from orchestrator.step_types.base import StepType
 from orchestrator.step_types.registry import registry
 from orchestrator.step_types.schemas import TEMPLATE, positive_integer
@@ -47,3 +51,21 @@ class LoopStep(StepType):
             "fail_fast": False,
         },
     ]
+
+    # The inner step is rendered per iteration (with item and index), not here.
+    raw_config_keys: ClassVar[tuple[str, ...]] = ("step",)
+
+    def execute(self, ctx: StepContext, config: dict) -> FanOut:
+        items: Any = config["items"]
+        if isinstance(items, str):
+            items = evaluate(items, ctx.context)
+        if isinstance(items, dict):
+            items = list(items.items())
+        if not isinstance(items, list | tuple):
+            raise StepError(f"config.items must yield a list, not {type(items).__name__}.")
+        return FanOut(
+            items=list(items),
+            step=config["step"],
+            max_concurrency=int(config.get("max_concurrency") or 10),
+            fail_fast=bool(config.get("fail_fast", True)),
+        )

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from orchestrator.execution import StartChild, StepContext, StepError
 from orchestrator.step_types.base import StepType
 from orchestrator.step_types.registry import registry
 from orchestrator.step_types.schemas import templated
@@ -28,3 +29,9 @@ class SubWorkflowStep(StepType):
         "description": 'The child run\'s outputs; {"run_id"} when wait is false.',
     }
     examples = [{"workflow_id": "wf_abc123", "input": {"customer_id": "{{ input.customer_id }}"}}]
+
+    def execute(self, ctx: StepContext, config: dict) -> StartChild:
+        inputs = config.get("input") or {}
+        if not isinstance(inputs, dict):
+            raise StepError("config.input must be an object.")
+        return StartChild(workflow_id=str(config["workflow_id"]), inputs=inputs, wait=bool(config.get("wait", True)))

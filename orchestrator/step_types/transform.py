@@ -5,6 +5,7 @@ from typing import Any
 import jmespath
 from jmespath.exceptions import JMESPathError
 
+from orchestrator.execution import StepContext, StepError
 from orchestrator.expressions import is_template
 from orchestrator.step_types.base import StepType
 from orchestrator.step_types.registry import registry
@@ -61,3 +62,12 @@ class TransformStep(StepType):
             except JMESPathError as exc:
                 return [f"{expression!r} is not a valid JMESPath expression ({_reason(exc)}) at config.expression"]
         return []
+
+    def execute(self, ctx: StepContext, config: dict) -> Any:
+        if "value" in config:
+            return config["value"]  # already rendered: templates keep their types
+        data = config["data"] if "data" in config else ctx.context
+        try:
+            return jmespath.search(config["expression"], data)
+        except JMESPathError as exc:
+            raise StepError(f"JMESPath {config['expression']!r} failed: {exc}") from exc

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from orchestrator.execution import StepContext
 from orchestrator.step_types.base import StepType
 from orchestrator.step_types.registry import registry
 
@@ -15,3 +16,7 @@ class ManualTriggerStep(StepType):
     config_schema = {"type": "object"}
     output_schema = {"description": "The run input."}
     examples = [{}, {"triggerType": "Manual"}]
+
+    def execute(self, ctx: StepContext, config: dict) -> dict:
+        """A trigger node starts the flow: its output is the run input."""
+        return ctx.context.get("input", {})

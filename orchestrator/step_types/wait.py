@@ -1,8 +1,11 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
 
+from django.utils import timezone
+
+from orchestrator.execution import StepContext, StepError, Suspend
 from orchestrator.expressions import is_template
 from orchestrator.step_types.base import StepType
 from orchestrator.step_types.registry import registry
@@ -42,3 +45,22 @@ class WaitStep(StepType):
             except ValueError:
                 return [f"{until!r} is not an ISO 8601 time at config.until"]
         return []
+
+    def execute(self, ctx: StepContext, config: dict) -> Suspend:
+        if config.get("signal"):
+            return Suspend(signal=str(config["signal"]))
+        if config.get("until"):
+            try:
+                until = datetime.fromisoformat(str(config["until"]).replace("Z", "+00:00"))
+            except ValueError as exc:
+                raise StepError(f"config.until {config['until']!r} is not an ISO 8601 time.") from exc
+            if timezone.is_naive(until):
+                until = timezone.make_aware(until, timezone.utc)
+            return Suspend(due_at=until, output={"until": until.isoformat()})
+        try:
+            seconds = float(config.get("seconds", 0))
+        except (TypeError, ValueError) as exc:
+            raise StepError(f"config.seconds {config.get('seconds')!r} is not a number.") from exc
+        if seconds < 0:
+            raise StepError("config.seconds may not be negative.")
+        return Suspend(due_at=timezone.now() + timedelta(seconds=seconds), output={"seconds": seconds})

@@ -1,5 +1,11 @@
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
+
+from orchestrator.execution import StepContext, StepError, status_kind
+from orchestrator.netguard import http_call
 from orchestrator.step_types.base import StepType
 from orchestrator.step_types.registry import registry
 from orchestrator.step_types.schemas import positive_number, string_map
@@ -45,3 +51,25 @@ class WebhookStep(StepType):
             "signature_header": "X-Hub-Signature-256",
         },
     ]
+
+    def execute(self, ctx: StepContext, config: dict) -> dict:
+        body = json.dumps(config.get("payload"), separators=(",", ":"), default=str).encode()
+        headers = {str(k): str(v) for k, v in (config.get("headers") or {}).items()}
+        headers["Content-Type"] = "application/json"
+        if config.get("secret"):
+            digest = hmac.new(str(config["secret"]).encode(), body, hashlib.sha256).hexdigest()
+            headers[config.get("signature_header") or "X-Signature-256"] = f"sha256={digest}"
+        result = http_call(
+            "POST",
+            config["url"],
+            headers=headers,
+            content=body,
+            timeout=min(float(config.get("timeout") or 30), float(ctx.timeout_seconds)),
+        )
+        delivered = 200 <= result.status_code < 300
+        output = {"status_code": result.status_code, "delivered": delivered}
+        if not delivered:
+            raise StepError(
+                f"The receiver answered HTTP {result.status_code}", kind=status_kind(result.status_code), output=output
+            )
+        return output

@@ -3,6 +3,8 @@ HTTP servers on 127.0.0.1 for the outside world."""
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
 from runs.models import Event, Run, StepRun
@@ -20,7 +22,7 @@ def user():
 
 
 def make(user, steps, **definition):
-    return workflow_create(user=user, definition={"steps": steps, **definition}, name=f"wf {len(steps)} {id(steps)}")
+    return workflow_create(user=user, definition={"steps": steps, **definition}, name=f"wf {uuid.uuid4().hex[:10]}")
 
 
 def start(user, steps, inputs=None, **definition):

@@ -35,7 +35,9 @@ class Command(BaseCommand):
         }
         for name in names:
             measurements = SECTIONS[name]()
-            report[name] = {m.key: {k: v for k, v in asdict(m).items() if k != "key"} for m in measurements}
+            report[name] = {
+                m.key: {**{k: v for k, v in asdict(m).items() if k != "key"}, "ratio": m.ratio} for m in measurements
+            }
             if not options["json"]:
                 for measurement in measurements:
                     self.stdout.write(measurement.line())

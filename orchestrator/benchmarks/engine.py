@@ -1,0 +1,192 @@
+"""Engine overhead next to raw Celery doing the same shape, in the same run (SPEC 15).
+
+A worker process is started for the benchmark on its own queue (prefork, two
+processes, the settings of production). Raw Celery's shapes are no-op tasks:
+a chain of 100 (round trip per task) and a group of 1,000 whose last member
+sends the callback (what a chord does, without needing a result backend). The
+engine runs workflows of the same shapes made of ``transform`` steps.
+"""
+
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+import redis
+from celery import chain, group
+from django.conf import settings
+from django.core.management.base import CommandError
+
+from orchestrator.benchmarks import Measurement
+
+CHAIN = 100
+FAN = 1000
+REPEAT = 3
+
+
+def _redis() -> redis.Redis:
+    return redis.Redis.from_url(settings.REDIS_URL)
+
+
+def mark_done(key: str) -> None:
+    _redis().set(f"{key}:done", time.time(), ex=600)
+
+
+def count_and_maybe_finish(key: str, total: int) -> None:
+    if _redis().incr(f"{key}:count") == total:
+        from orchestrator.tasks import bench_done
+
+        bench_done.delay(key)
+
+
+def _wait_key(key: str, timeout: float = 300) -> None:
+    client, deadline = _redis(), time.monotonic() + timeout
+    while not client.exists(f"{key}:done"):
+        if time.monotonic() > deadline:
+            raise CommandError(f"raw Celery shape {key} did not finish in {timeout} s")
+        time.sleep(0.002)
+
+
+class BenchWorker:
+    def __init__(self, queue: str) -> None:
+        self.queue = queue
+        self.log = tempfile.NamedTemporaryFile(prefix="bench-worker-", suffix=".log", delete=False)
+
+    def __enter__(self) -> BenchWorker:
+        env = {**os.environ, "ORCHESTRATOR_TASK_QUEUE": self.queue, "LOG_LEVEL": "WARNING"}
+        cmd = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", self.queue, "--pool", "prefork",
+               "--concurrency", str(os.cpu_count() or 2), "--without-gossip", "--without-mingle", "-l", "warning",
+               "-n", f"{self.queue}@%h"]  # fmt: skip
+        self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
+        from config.celery import app
+
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            if app.control.ping(destination=[f"{self.queue}@{os.uname().nodename}"], timeout=0.5):
+                return self
+            if self.proc.poll() is not None:
+                break
+        raise CommandError(f"benchmark worker did not start:\n{Path(self.log.name).read_text()[-2000:]}")
+
+    def __exit__(self, *exc: object) -> None:
+        self.proc.terminate()
+        try:
+            self.proc.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+
+
+def _raw_chain() -> float:
+    from orchestrator.tasks import bench_done, bench_noop
+
+    key = f"bench:{uuid.uuid4().hex}"
+    started = time.perf_counter()
+    chain(*[bench_noop.si() for _ in range(CHAIN)], bench_done.si(key)).delay()
+    _wait_key(key)
+    return time.perf_counter() - started
+
+
+def _raw_fan() -> float:
+    from orchestrator.tasks import bench_count
+
+    key = f"bench:{uuid.uuid4().hex}"
+    started = time.perf_counter()
+    group(bench_count.si(key, FAN) for _ in range(FAN)).delay()
+    _wait_key(key)
+    return time.perf_counter() - started
+
+
+def _definitions() -> tuple[dict, dict]:
+    noop = {"value": 1}
+    chain_steps = [{"id": "s0", "type": "transform", "config": noop}] + [
+        {"id": f"s{i}", "type": "transform", "config": noop, "depends_on": [f"s{i - 1}"]} for i in range(1, CHAIN)
+    ]
+    fan_steps = [{"id": "root", "type": "transform", "config": noop}]
+    fan_steps += [{"id": f"f{i}", "type": "transform", "config": noop, "depends_on": ["root"]} for i in range(FAN)]
+    fan_steps.append({"id": "sink", "type": "transform", "config": noop, "depends_on": [f"f{i}" for i in range(FAN)]})
+    limits = {"max_concurrent_runs": 100}
+    return {"steps": chain_steps, "settings": limits}, {"steps": fan_steps, "settings": limits}
+
+
+def _engine_run(workflow) -> float:
+    from runs.models import RUN_TERMINAL, Run
+    from runs.services import run_create
+
+    started = time.perf_counter()
+    run = run_create(workflow=workflow, inputs={}, trigger="api", user=None)
+    deadline = time.monotonic() + 600
+    while True:
+        status = Run.objects.filter(id=run.id).values_list("status", flat=True).get()
+        if status in RUN_TERMINAL:
+            break
+        if time.monotonic() > deadline:
+            raise CommandError(f"run {run.id} did not finish")
+        time.sleep(0.005)
+    elapsed = time.perf_counter() - started
+    if status != "completed":
+        raise CommandError(f"benchmark run {run.id} ended {status}")
+    return elapsed
+
+
+def _workflows():
+    from orchestrator.models import Tenant, User
+    from workflows.models import Workflow
+    from workflows.services import workflow_create
+
+    tenant, _ = Tenant.objects.get_or_create(name="benchmark")
+    user, _ = User.objects.get_or_create(username="benchmark", defaults={"tenant": tenant, "role": "owner"})
+    Workflow.objects.filter(tenant=tenant).delete()  # and the runs of earlier benchmarks
+    chain_def, fan_def = _definitions()
+    return (
+        workflow_create(user=user, definition=chain_def, name=f"bench chain {CHAIN}"),
+        workflow_create(user=user, definition=fan_def, name=f"bench fan {FAN}"),
+    )
+
+
+def run() -> list[Measurement]:
+    if settings.EMBEDDED:
+        raise CommandError("The engine benchmark needs Redis and PostgreSQL: set REDIS_URL and DATABASE_URL.")
+    from config.celery import app
+
+    queue = f"bench-{uuid.uuid4().hex[:8]}"
+    previous_queue = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    try:
+        chain_wf, fan_wf = _workflows()
+        with BenchWorker(queue):
+            _raw_chain()  # warm both paths up: imports, connections, pools
+            _engine_run(chain_wf)
+            raw_chain = statistics.median(_raw_chain() for _ in range(REPEAT))
+            engine_chain = statistics.median(_engine_run(chain_wf) for _ in range(REPEAT))
+            raw_fan = statistics.median(_raw_fan() for _ in range(REPEAT))
+            engine_fan = statistics.median(_engine_run(fan_wf) for _ in range(REPEAT))
+    finally:
+        app.conf.task_default_queue = previous_queue
+    return [
+        Measurement(
+            key="per_step_overhead",
+            label=f"per-step overhead, {CHAIN}-step chain",
+            seconds=engine_chain / CHAIN,
+            runs=REPEAT,
+            unit="ms",
+            baseline_seconds=raw_chain / (CHAIN + 1),
+            baseline_label="raw Celery per-task round trip",
+            target_ratio=1.5,
+        ),
+        Measurement(
+            key="fan_out_fan_in_makespan",
+            label=f"{FAN}-step fan-out/fan-in makespan",
+            seconds=engine_fan,
+            runs=REPEAT,
+            unit="ms",
+            baseline_seconds=raw_fan,
+            baseline_label="raw Celery group + callback",
+            target_ratio=2.0,
+        ),
+    ]
