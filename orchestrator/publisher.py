@@ -28,19 +28,22 @@ def group_names(tenant_id: str, workflow_id: str, run_id: str) -> list[str]:
     return [f"run.{run_id}", f"workflow.{workflow_id}", f"tenant.{tenant_id}"]
 
 
-async def _pump() -> None:
+def _pump() -> None:
+    """A daemon thread with one event loop that lives as long as the process: blocking
+    reads of the queue never hold up interpreter exit (no executor threads)."""
     from channels.layers import get_channel_layer
 
     layer = get_channel_layer()
-    loop = asyncio.get_running_loop()
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     while True:
-        item = await loop.run_in_executor(None, _queue.get)
+        item = _queue.get()
         if item is None:
             return
         groups, message = item
         for group in groups:
             try:
-                await layer.group_send(group, message)
+                loop.run_until_complete(layer.group_send(group, message))
             except Exception:  # a lossy layer: the database still has the event
                 logger.warning("channel layer publish to %s failed", group, exc_info=True)
 
@@ -51,7 +54,7 @@ def _ensure_thread() -> None:
         # After a fork (Celery prefork) the parent's thread does not exist here.
         if _thread is None or _pid != os.getpid() or not _thread.is_alive():
             _pid = os.getpid()
-            _thread = threading.Thread(target=lambda: asyncio.run(_pump()), name="event-publisher", daemon=True)
+            _thread = threading.Thread(target=_pump, name="event-publisher", daemon=True)
             _thread.start()
 
 
