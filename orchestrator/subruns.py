@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.db import transaction
+from django.utils import timezone
 
 from orchestrator.errors import DomainError
 from orchestrator.events import event_record
@@ -33,7 +34,8 @@ def child_start(run: Run, step_run: StepRun, start: StartChild) -> None:
     if not start.wait:
         step_run.status = StepStatus.COMPLETED
         step_run.output = {"run_id": child.id, "status": child.status}
-        step_run.save(update_fields=["status", "output", "logs", "lease_expires_at"])
+        step_run.completed_at = timezone.now()
+        step_run.save(update_fields=["status", "output", "completed_at", "logs", "lease_expires_at"])
         event_record(run=run, type="step_completed", step_id=step_run.step_id, data={"output": step_run.output})
         from orchestrator.scheduler import step_settled
 

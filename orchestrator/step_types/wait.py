@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from django.utils import timezone
@@ -55,7 +55,7 @@ class WaitStep(StepType):
             except ValueError as exc:
                 raise StepError(f"config.until {config['until']!r} is not an ISO 8601 time.") from exc
             if timezone.is_naive(until):
-                until = timezone.make_aware(until, timezone.utc)
+                until = timezone.make_aware(until, UTC)
             return Suspend(due_at=until, output={"until": until.isoformat()})
         try:
             seconds = float(config.get("seconds", 0))
