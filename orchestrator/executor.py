@@ -1,10 +1,11 @@
 """Execute one attempt of one step run, and record its outcome.
 
-1. Claim by compare-and-set: ``queued → running`` only for the attempt the
-   message names; zero rows means a duplicate or stale delivery, or a
-   cancelled run: do nothing.
-2. Render the config over the context (only the steps its templates name),
-   execute the step type while a heartbeat renews the lease.
+1. Claim by compare-and-set under the run's row lock: ``queued → running`` only
+   for the attempt the message names; another status or attempt means a
+   duplicate or stale delivery, or a cancelled run: do nothing.
+2. Render the config over the context (only the steps its templates name) and
+   execute the step type; I/O-bound types run outside any transaction while a
+   heartbeat renews the lease, pure ``inline`` types inside the claim.
 3. Record output and transition in one transaction under the run's row lock,
    again by compare-and-set on (running, attempt): a step the reaper already
    re-queued, or a cancelled one, records nothing.
@@ -17,6 +18,7 @@ import logging
 import random
 import re
 import threading
+from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
@@ -25,7 +27,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from orchestrator.events import event_record
+from orchestrator.events import event_record, events_buffered
 from orchestrator.execution import FanOut, StartChild, StepContext, StepError, Suspend
 from orchestrator.expressions import ExpressionError, evaluate, referenced_steps, render
 from orchestrator.redaction import redact, redact_text
@@ -103,27 +105,6 @@ class Heartbeat:
         self.stop.set()
 
 
-def _claim(step_run_id: str, attempt: int, task_id: str) -> tuple[Run, StepRun] | None:
-    now = _now()
-    lease = timedelta(seconds=settings.ORCHESTRATOR_STEP_LEASE_SECONDS)
-    with transaction.atomic():
-        # The compare-and-set names only this row's own columns: a join (run__status) would
-        # make Django emit "id IN (subquery)", which PostgreSQL does not re-check after a
-        # concurrent update, so two deliveries could both claim. The run is checked apart.
-        run_status = StepRun.objects.filter(id=step_run_id).values_list("run__status", flat=True).first()
-        if run_status not in (RunStatus.RUNNING, RunStatus.PAUSED):
-            return None
-        claimed = StepRun.objects.filter(id=step_run_id, status=StepStatus.QUEUED, attempt=attempt).update(
-            status=StepStatus.RUNNING, started_at=now, lease_expires_at=now + lease, task_id=task_id, due_at=None
-        )
-        if not claimed:
-            return None
-        step_run = StepRun.objects.select_related("run").get(id=step_run_id)
-        run = step_run.run
-        event_record(run=run, type="step_started", step_id=step_run.step_id, data={"attempt": attempt})
-    return run, step_run
-
-
 _STEP_PATH = re.compile(r"steps\s*(?:\.\s*([A-Za-z_][\w-]*)|\[\s*['\"]([^'\"]+)['\"]\s*\])")
 
 
@@ -147,13 +128,67 @@ def _steps_read_by(step: dict) -> set[str]:
     return names
 
 
-def step_run_execute(*, step_run_id: str, attempt: int, task_id: str = "") -> None:
-    claimed = _claim(step_run_id, attempt, task_id)
-    if claimed is None:
+@dataclass
+class Outcome:
+    """What executing a step came to: a result (output or instruction), a failure, or a skip."""
+
+    result: Any = None
+    error: StepError | None = None
+    skip_reason: str | None = None
+
+
+def step_run_execute(*, step_run_id: str, attempt: int, task_id: str = "", run_id: str | None = None) -> None:
+    """Claim, execute and record one attempt.
+
+    Steps of an ``inline`` type (pure computations: transform, condition, wait)
+    run inside the claiming transaction: claim, output, events and propagation
+    commit together, one round of locks and one commit. Other types commit the
+    claim first, run outside any transaction with a heartbeat, then record.
+    """
+    run_id = run_id or StepRun.objects.filter(id=step_run_id).values_list("run_id", flat=True).first()
+    if run_id is None:
         return
-    run, step_run = claimed
-    step = step_definition(run, step_run)
-    ctx = StepContext(
+    with transaction.atomic():
+        # The run's lock first, as every other transition of a run takes it (cancel, sweeper,
+        # reaper): taking the step's row first would deadlock against them.
+        run = run_lock(run_id)
+        if run.status not in (RunStatus.RUNNING, RunStatus.PAUSED):
+            return
+        # Compare-and-set under the row lock: a duplicate or stale delivery finds another
+        # status or attempt and does nothing.
+        step_run = StepRun.objects.select_for_update().filter(id=step_run_id).first()
+        if step_run is None or step_run.status != StepStatus.QUEUED or step_run.attempt != attempt:
+            return
+        now = _now()
+        step_run.status = StepStatus.RUNNING
+        step_run.started_at = now
+        step_run.due_at = None
+        step_run.task_id = task_id
+        step = step_definition(run, step_run)
+        step_type = registry.get(step["type"])
+        ctx = _context_for(run, step_run, step, attempt)
+        with events_buffered(run):
+            event_record(run=run, type="step_started", step_id=step_run.step_id, data={"attempt": attempt})
+            if getattr(step_type, "inline", False):
+                _apply(run, step_run, step, _execute(run, step_run, step, step_type, ctx), ctx)
+                return
+            step_run.lease_expires_at = now + timedelta(seconds=settings.ORCHESTRATOR_STEP_LEASE_SECONDS)
+            step_run.save(update_fields=["status", "started_at", "due_at", "task_id", "lease_expires_at"])
+    with Heartbeat(step_run.id, attempt, ctx):
+        outcome = _execute(run, step_run, step, step_type, ctx)
+    with transaction.atomic():
+        run = run_lock(run_id)
+        locked = StepRun.objects.select_for_update().filter(id=step_run_id).first()
+        # The reaper may have re-queued the step, or the run was cancelled: record nothing.
+        if locked is None or locked.status != StepStatus.RUNNING or locked.attempt != attempt:
+            return
+        locked.input = step_run.input
+        with events_buffered(run):
+            _apply(run, locked, step, outcome, ctx)
+
+
+def _context_for(run: Run, step_run: StepRun, step: dict, attempt: int) -> StepContext:
+    return StepContext(
         run_id=run.id,
         step_run_id=step_run.id,
         step_id=step_run.step_id,
@@ -162,17 +197,19 @@ def step_run_execute(*, step_run_id: str, attempt: int, task_id: str = "") -> No
         attempt=attempt,
         timeout_seconds=int(step.get("timeout_seconds") or settings.ORCHESTRATOR_DEFAULT_STEP_TIMEOUT),
     )
+
+
+def _execute(run: Run, step_run: StepRun, step: dict, step_type: Any, ctx: StepContext) -> Outcome:
+    """Render the config over the context and execute; never raises for a step's own failure.
+    The rendered (redacted) config is kept on ``step_run.input`` and saved with the outcome."""
     try:
-        names = _steps_read_by(step)
-        context = run_context(run, names)
+        context = run_context(run, _steps_read_by(step))
         if step_run.parent_id is not None:
             context["item"] = (step_run.input or {}).get("item")
             context["index"] = step_run.iteration
         when = step.get("when")
         if when not in (None, "") and not evaluate(when, context):
-            _record_skip(run.id, step_run.id, attempt, "when condition is false")
-            return
-        step_type = registry.get(step["type"])
+            return Outcome(skip_reason="when condition is false")
         if step_type is None or not hasattr(step_type, "execute"):
             raise StepError(f"Step type {step['type']!r} cannot be executed.")
         if not step_type.enabled():
@@ -181,24 +218,18 @@ def step_run_execute(*, step_run_id: str, attempt: int, task_id: str = "") -> No
         config = render({k: v for k, v in raw.items() if k not in step_type.raw_config_keys}, context)
         config.update({k: raw[k] for k in step_type.raw_config_keys if k in raw})
         ctx.context = context
-        StepRun.objects.filter(id=step_run.id, attempt=attempt).update(input=redact(config))
-        with Heartbeat(step_run.id, attempt, ctx):
-            result = step_type().execute(ctx, config)
+        if step_run.parent_id is None:
+            step_run.input = redact(config)
+        return Outcome(result=step_type().execute(ctx, config))
     except StepError as exc:
-        _record_failure(run.id, step_run.id, attempt, exc, ctx)
-        return
+        return Outcome(error=exc)
     except ExpressionError as exc:
-        _record_failure(run.id, step_run.id, attempt, StepError(f"Template error: {exc}"), ctx)
-        return
+        return Outcome(error=StepError(f"Template error: {exc}"))
     except SoftTimeLimitExceeded:
-        error = StepError(f"Step timed out after {ctx.timeout_seconds} s.", kind="timeout")
-        _record_failure(run.id, step_run.id, attempt, error, ctx)
-        return
+        return Outcome(error=StepError(f"Step timed out after {ctx.timeout_seconds} s.", kind="timeout"))
     except Exception as exc:  # a bug in a step type still fails the step, clearly
         logger.exception("step %s failed unexpectedly", step_run.id)
-        _record_failure(run.id, step_run.id, attempt, StepError(f"{type(exc).__name__}: {exc}"), ctx)
-        return
-    _record_result(run.id, step_run.id, attempt, result, ctx)
+        return Outcome(error=StepError(f"{type(exc).__name__}: {exc}"))
 
 
 def _output_checked(output: Any) -> Any:
@@ -209,31 +240,9 @@ def _output_checked(output: Any) -> Any:
     return json.loads(json.dumps(output, default=str))
 
 
-def _locked_running(run_id: str, step_run_id: str, attempt: int) -> tuple[Run, StepRun] | None:
-    run = run_lock(run_id)
-    step_run = StepRun.objects.select_for_update().filter(id=step_run_id).first()
-    if step_run is None or step_run.status != StepStatus.RUNNING or step_run.attempt != attempt:
-        return None
-    return run, step_run
-
-
 def _logs(ctx: StepContext, existing: str = "") -> str:
     lines = "\n".join(ctx.log_lines)
     return redact_text((existing + "\n" + lines).strip()) if lines else existing
-
-
-def _record_skip(run_id: str, step_run_id: str, attempt: int, reason: str) -> None:
-    with transaction.atomic():
-        locked = _locked_running(run_id, step_run_id, attempt)
-        if locked is None:
-            return
-        run, step_run = locked
-        step_run.status = StepStatus.SKIPPED
-        step_run.completed_at = _now()
-        step_run.lease_expires_at = None
-        step_run.save(update_fields=["status", "completed_at", "lease_expires_at"])
-        event_record(run=run, type="step_skipped", step_id=step_run.step_id, data={"reason": reason})
-        _settled(run, step_run)
 
 
 def _settled(run: Run, step_run: StepRun) -> None:
@@ -245,48 +254,60 @@ def _settled(run: Run, step_run: StepRun) -> None:
         step_settled(run, step_run)
 
 
-def _record_result(run_id: str, step_run_id: str, attempt: int, result: Any, ctx: StepContext) -> None:
-    try:
-        with transaction.atomic():
-            locked = _locked_running(run_id, step_run_id, attempt)
-            if locked is None:
-                return
-            run, step_run = locked
-            now = _now()
-            step_run.logs = _logs(ctx, step_run.logs)
-            step_run.lease_expires_at = None
-            if isinstance(result, Suspend):
-                _suspend(run, step_run, result)
-                return
-            if isinstance(result, FanOut):
-                from orchestrator.loops import loop_start
+def _apply(run: Run, step_run: StepRun, step: dict, outcome: Outcome, ctx: StepContext) -> None:
+    """Under the run lock, with the step ``running`` for this attempt: record the outcome."""
+    step_run.logs = _logs(ctx, step_run.logs)
+    step_run.lease_expires_at = None
+    claim_fields = ["status", "started_at", "due_at", "task_id", "input", "logs", "lease_expires_at"]
+    if outcome.skip_reason is not None:
+        step_run.status = StepStatus.SKIPPED
+        step_run.completed_at = _now()
+        step_run.save(update_fields=[*claim_fields, "completed_at"])
+        event_record(run=run, type="step_skipped", step_id=step_run.step_id, data={"reason": outcome.skip_reason})
+        _settled(run, step_run)
+        return
+    result, error = outcome.result, outcome.error
+    if error is None and not isinstance(result, (Suspend, FanOut, StartChild)):
+        try:
+            result = _output_checked(result)
+        except StepError as exc:
+            error = exc
+    if error is not None:
+        step_run.save(update_fields=claim_fields)
+        step_failed_or_retry(run, step_run, error)
+        return
+    if isinstance(result, Suspend):
+        step_run.save(update_fields=claim_fields)
+        _suspend(run, step_run, result)
+        return
+    if isinstance(result, FanOut):
+        from orchestrator.loops import loop_start
 
-                loop_start(run, step_run, result)
-                return
-            if isinstance(result, StartChild):
-                from orchestrator.subruns import child_start
+        step_run.save(update_fields=claim_fields)
+        loop_start(run, step_run, result)
+        return
+    if isinstance(result, StartChild):
+        from orchestrator.subruns import child_start
 
-                child_start(run, step_run, result)
-                return
-            step_run.output = _output_checked(result)
-            step_run.status = StepStatus.COMPLETED
-            step_run.completed_at = now
-            step_run.error = None
-            step_run.save(update_fields=["output", "status", "completed_at", "error", "logs", "lease_expires_at"])
-            event_record(
-                run=run,
-                type="step_completed",
-                step_id=step_run.step_id,
-                data={"attempt": attempt, "output": step_run.output, "duration_seconds": step_run.duration_seconds},
-            )
-            step = step_definition(run, step_run)
-            if step.get("type") == "condition" and isinstance(step_run.output, dict):
-                config = step.get("config") or {}
-                not_taken = config.get("else") if step_run.output.get("result") else config.get("then")
-                branch_skip(run, list(not_taken or []))
-            _settled(run, step_run)
-    except StepError as exc:
-        _record_failure(run_id, step_run_id, attempt, exc, ctx)
+        step_run.save(update_fields=claim_fields)
+        child_start(run, step_run, result)
+        return
+    step_run.output = result
+    step_run.status = StepStatus.COMPLETED
+    step_run.completed_at = _now()
+    step_run.error = None
+    step_run.save(update_fields=[*claim_fields, "output", "completed_at", "error"])
+    event_record(
+        run=run,
+        type="step_completed",
+        step_id=step_run.step_id,
+        data={"attempt": step_run.attempt, "output": step_run.output, "duration_seconds": step_run.duration_seconds},
+    )
+    if step.get("type") == "condition" and isinstance(result, dict):
+        config = step.get("config") or {}
+        not_taken = config.get("else") if result.get("result") else config.get("then")
+        branch_skip(run, list(not_taken or []))
+    _settled(run, step_run)
 
 
 def _suspend(run: Run, step_run: StepRun, suspend: Suspend) -> None:
@@ -303,15 +324,6 @@ def _suspend(run: Run, step_run: StepRun, suspend: Suspend) -> None:
         run.status = RunStatus.PAUSED
         run.save(update_fields=["status"])
         event_record(run=run, type="run_paused", step_id=step_run.step_id, data={"signal": suspend.signal})
-
-
-def _record_failure(run_id: str, step_run_id: str, attempt: int, error: StepError, ctx: StepContext) -> None:
-    with transaction.atomic():
-        locked = _locked_running(run_id, step_run_id, attempt)
-        if locked is None:
-            return
-        run, step_run = locked
-        step_failed_or_retry(run, step_run, error, logs=_logs(ctx, step_run.logs))
 
 
 def step_failed_or_retry(run: Run, step_run: StepRun, error: StepError, *, logs: str | None = None) -> None:

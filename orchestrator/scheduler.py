@@ -27,7 +27,7 @@ from datetime import timedelta
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -68,7 +68,9 @@ def graph_of(run: Run) -> Graph:
 
 
 def run_lock(run_id: str) -> Run:
-    return Run.objects.select_for_update().get(id=run_id)
+    """The run's row lock, which serializes every transition of one run. The definition
+    (large, immutable) is left out: ``graph_of`` caches it per process."""
+    return Run.objects.select_for_update().defer("definition").get(id=run_id)
 
 
 def _rule_met(rule: str, step_run: StepRun) -> bool:
@@ -89,15 +91,37 @@ def step_dispatch(step_run: StepRun, *, countdown: float | None = None) -> None:
     from orchestrator.tasks import step_execute
 
     timeout = getattr(step_run, "_timeout", None) or settings.ORCHESTRATOR_DEFAULT_STEP_TIMEOUT
-    step_run_id, attempt = step_run.id, step_run.attempt
+    step_run_id, attempt, run_id = step_run.id, step_run.attempt, step_run.run_id
 
     def send() -> None:
         # The soft limit raises inside the step (a "timeout" error the retry policy sees).
         step_execute.apply_async(
-            (step_run_id, attempt), countdown=countdown, soft_time_limit=timeout, time_limit=timeout + 30
+            (step_run_id, attempt, run_id), countdown=countdown, soft_time_limit=timeout, time_limit=timeout + 30
         )
 
     transaction.on_commit(send)
+
+
+def _step_timeout(run: Run, step_run: StepRun) -> int:
+    step = graph_of(run).steps.get(step_run.step_id) if step_run.parent_id is None else None
+    return int((step or {}).get("timeout_seconds") or settings.ORCHESTRATOR_DEFAULT_STEP_TIMEOUT)
+
+
+def steps_queue_now(run: Run, step_runs: list[StepRun]) -> None:
+    """Ready steps → queued with their next attempt, in one UPDATE; each dispatched on commit.
+    A 1,000-wide fan-out is one statement, not a thousand."""
+    if not step_runs:
+        return
+    now = timezone.now()
+    StepRun.objects.filter(id__in=[s.id for s in step_runs]).update(
+        status=StepStatus.QUEUED, attempt=F("attempt") + 1, lease_expires_at=None, due_at=None, dispatched_at=now
+    )
+    for step_run in step_runs:
+        step_run.status = StepStatus.QUEUED
+        step_run.attempt += 1
+        step_run.dispatched_at = now
+        step_run._timeout = _step_timeout(run, step_run)
+        step_dispatch(step_run)
 
 
 def step_queue(run: Run, step_run: StepRun, *, delay_seconds: float = 0.0) -> None:
@@ -106,8 +130,7 @@ def step_queue(run: Run, step_run: StepRun, *, delay_seconds: float = 0.0) -> No
     step_run.status = StepStatus.QUEUED
     step_run.attempt += 1
     step_run.lease_expires_at = None
-    step = graph_of(run).steps.get(step_run.step_id) if step_run.parent_id is None else None
-    step_run._timeout = int((step or {}).get("timeout_seconds") or settings.ORCHESTRATOR_DEFAULT_STEP_TIMEOUT)
+    step_run._timeout = _step_timeout(run, step_run)
     if delay_seconds > settings.ORCHESTRATOR_SWEEP_THRESHOLD_SECONDS:
         # Long delays are rows with a due time, never a broker ETA (Redis redelivers those).
         step_run.due_at = now + timedelta(seconds=delay_seconds)
@@ -128,8 +151,8 @@ def _skip(run: Run, step_run: StepRun, reason: str, worklist: list[StepRun]) -> 
     worklist.append(step_run)
 
 
-def _decide(run: Run, step_run: StepRun, worklist: list[StepRun]) -> None:
-    """A pending step whose dependencies all settled: queue it or skip it."""
+def _decide(run: Run, step_run: StepRun, worklist: list[StepRun], ready: list[StepRun]) -> None:
+    """A pending step whose dependencies all settled: ready to queue, or skipped."""
     step = graph_of(run).steps[step_run.step_id]
     if step_run.branch_skipped:
         _skip(run, step_run, "branch not taken", worklist)
@@ -138,7 +161,7 @@ def _decide(run: Run, step_run: StepRun, worklist: list[StepRun]) -> None:
     if not _rule_met(rule, step_run):
         _skip(run, step_run, f"trigger rule {rule} not met", worklist)
         return
-    step_queue(run, step_run)
+    ready.append(step_run)
 
 
 def _counts_as_success(run: Run, step_run: StepRun) -> bool:
@@ -154,9 +177,33 @@ def _counts_as_failure(run: Run, step_run: StepRun) -> bool:
     return step_run.status == StepStatus.FAILED and not _counts_as_success(run, step_run)
 
 
+_BUMP_COLUMNS = ("id", "run_id", "step_id", "step_type", "parent_id", "status", "attempt", "deps_total",
+                 "deps_settled", "deps_succeeded", "deps_failed", "branch_skipped")  # fmt: skip
+
+
+def _bump_dependants(run: Run, dependants: tuple[str, ...], ok: int, failed: int) -> list[StepRun]:
+    """Count one settled dependency into each dependant; answer the ones now ready (one round trip)."""
+    table = StepRun._meta.db_table
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET deps_settled = deps_settled + 1, deps_succeeded = deps_succeeded + %s, "
+            "deps_failed = deps_failed + %s WHERE run_id = %s AND parent_id IS NULL AND step_id = ANY(%s) "
+            f"RETURNING {', '.join(_BUMP_COLUMNS)}",
+            [ok, failed, run.id, list(dependants)],
+        )
+        rows = cursor.fetchall()
+    ready = []
+    for row in rows:
+        step_run = StepRun.from_db(connection.alias, _BUMP_COLUMNS, row)
+        if step_run.status == StepStatus.PENDING and step_run.deps_settled == step_run.deps_total:
+            ready.append(step_run)
+    return ready
+
+
 def _propagate(run: Run, worklist: list[StepRun]) -> None:
     """Settle each step of the worklist into its dependants' counters; decide the ready ones."""
     graph = graph_of(run)
+    ready: list[StepRun] = []
     while worklist:
         settled = worklist.pop()
         run.steps_remaining -= 1
@@ -165,17 +212,13 @@ def _propagate(run: Run, worklist: list[StepRun]) -> None:
             continue
         ok = int(_counts_as_success(run, settled))
         failed = int(_counts_as_failure(run, settled))
-        StepRun.objects.filter(run_id=run.id, parent__isnull=True, step_id__in=dependants).update(
-            deps_settled=F("deps_settled") + 1,
-            deps_succeeded=F("deps_succeeded") + ok,
-            deps_failed=F("deps_failed") + failed,
-        )
-        ready = StepRun.objects.filter(
-            run_id=run.id, parent__isnull=True, step_id__in=dependants, status=StepStatus.PENDING
-        ).filter(deps_settled=F("deps_total"))
-        for step_run in ready:
-            _decide(run, step_run, worklist)
-    Run.objects.filter(id=run.id).update(steps_remaining=run.steps_remaining)
+        for step_run in _bump_dependants(run, dependants, ok, failed):
+            _decide(run, step_run, worklist, ready)
+    steps_queue_now(run, ready)
+    if hasattr(run, "_event_buffer"):
+        run._steps_remaining_dirty = run.steps_remaining  # written with the buffered events
+    else:
+        Run.objects.filter(id=run.id).update(steps_remaining=run.steps_remaining)
     if run.steps_remaining <= 0 and run.status in (RunStatus.RUNNING, RunStatus.PAUSED):
         run_finish(run)
 
@@ -201,13 +244,15 @@ def run_begin(run: Run) -> None:
     run.save(update_fields=["status", "started_at", "deadline_at"])
     event_record(run=run, type="run_started", data={"workflow_version": run.workflow_version})
     worklist: list[StepRun] = []
+    ready: list[StepRun] = []
     # Fresh runs: the steps without dependencies. Resumed runs: the re-run steps whose
     # dependencies all kept their earlier outcome.
     roots = StepRun.objects.filter(
         run_id=run.id, parent__isnull=True, status=StepStatus.PENDING, deps_settled=F("deps_total")
     )
     for step_run in roots:
-        _decide(run, step_run, worklist)
+        _decide(run, step_run, worklist, ready)
+    steps_queue_now(run, ready)
     if worklist or run.steps_remaining <= 0:
         _propagate(run, worklist)
 

@@ -6,10 +6,11 @@ from celery import shared_task
 
 
 @shared_task(name="orchestrator.step_execute", bind=True, acks_late=True, ignore_result=True)
-def step_execute(self, step_run_id: str, attempt: int) -> None:
+def step_execute(self, step_run_id: str, attempt: int, run_id: str | None = None) -> None:
     from orchestrator.executor import step_run_execute
 
-    step_run_execute(step_run_id=step_run_id, attempt=attempt, task_id=self.request.id or "")
+    # run_id saves a lookup; messages from before it was sent still work without it.
+    step_run_execute(step_run_id=step_run_id, attempt=attempt, task_id=self.request.id or "", run_id=run_id)
 
 
 @shared_task(name="orchestrator.runs_admit", acks_late=True, ignore_result=True)

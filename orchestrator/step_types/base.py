@@ -18,6 +18,8 @@ class StepType:
     examples: ClassVar[list[dict[str, Any]]] = []
     # Config keys the engine passes through unrendered (a loop renders its inner step per item).
     raw_config_keys: ClassVar[tuple[str, ...]] = ()
+    # Pure and quick (no I/O): executed inside the claiming transaction, one commit per step.
+    inline: ClassVar[bool] = False
 
     @classmethod
     def enabled(cls) -> bool:

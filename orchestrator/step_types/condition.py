@@ -14,6 +14,7 @@ OPERATORS = ["equals", "not_equals", "gt", "gte", "lt", "lte", "contains", "in",
 
 @registry.register
 class ConditionStep(StepType):
+    inline = True
     name = "condition"
     label = "Condition"
     category = "logic"

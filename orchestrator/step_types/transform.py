@@ -21,6 +21,7 @@ def _reason(exc: JMESPathError) -> str:
 
 @registry.register
 class TransformStep(StepType):
+    inline = True
     name = "transform"
     label = "Transform"
     category = "data"

@@ -14,6 +14,7 @@ from orchestrator.step_types.schemas import templated
 
 @registry.register
 class WaitStep(StepType):
+    inline = True
     name = "wait"
     label = "Wait"
     category = "logic"
