@@ -20,6 +20,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
+from orchestrator.redaction import redact
 from runs.models import Event, Run
 
 
@@ -52,7 +53,7 @@ def _event(run: Run, sequence: int, type: str, step_id: str | None, data: dict |
         sequence=sequence,
         type=type,
         step_id=step_id,
-        data=data or {},
+        data=redact(data or {}),  # events reach browsers: mask secrets in outputs and errors
         timestamp=timezone.now(),
     )
 

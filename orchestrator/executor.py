@@ -280,17 +280,19 @@ def _apply(run: Run, step_run: StepRun, step: dict, outcome: Outcome, ctx: StepC
         step_run.save(update_fields=claim_fields)
         _suspend(run, step_run, result)
         return
-    if isinstance(result, FanOut):
+    if isinstance(result, (FanOut, StartChild)):
         from orchestrator.loops import loop_start
-
-        step_run.save(update_fields=claim_fields)
-        loop_start(run, step_run, result)
-        return
-    if isinstance(result, StartChild):
         from orchestrator.subruns import child_start
 
         step_run.save(update_fields=claim_fields)
-        child_start(run, step_run, result)
+        buffered, sequence = len(run._event_buffer), run.event_sequence
+        try:
+            with transaction.atomic():  # a savepoint: a refused start leaves nothing half-written
+                (loop_start if isinstance(result, FanOut) else child_start)(run, step_run, result)
+        except StepError as exc:  # e.g. the child workflow is not in this tenant
+            del run._event_buffer[buffered:]  # and none of its events
+            run.event_sequence = sequence
+            step_failed_or_retry(run, step_run, exc)
         return
     step_run.output = result
     step_run.status = StepStatus.COMPLETED

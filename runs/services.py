@@ -177,12 +177,13 @@ def run_signal(*, run: Run, payload: Any, step_id: str | None = None) -> Run:
         .filter(run_id=run.id, status=StepStatus.WAITING, parent__isnull=True)
         .exclude(wait_signal="")
     )
+    still_waiting = waiting.count()  # every signal wait of the run, whichever this one continues
     if step_id:
         waiting = waiting.filter(step_id=step_id)
     step_run = waiting.order_by("id").first()
     if step_run is None:
         raise Conflict(f"Run {run.id} has no step waiting for a signal.")
-    if run.status == RunStatus.PAUSED and waiting.count() == 1:
+    if run.status == RunStatus.PAUSED and still_waiting == 1:
         run.status = RunStatus.RUNNING
         run.save(update_fields=["status"])
         event_record(run=run, type="run_resumed", step_id=step_run.step_id, data={"signal": step_run.wait_signal})

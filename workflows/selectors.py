@@ -31,7 +31,8 @@ def workflow_list(
         if connection.vendor == "postgresql":
             qs = qs.filter(tags__contains=[tag])
         else:  # SQLite (embedded mode) has no JSON containment lookup
-            qs = qs.filter(id__in=[w.id for w in qs.only("id", "tags") if tag in (w.tags or [])])
+            matching = [pk for pk, tags in qs.values_list("id", "tags") if tag in (tags or [])]
+            qs = qs.filter(id__in=matching)
     if search:
         qs = qs.filter(Q(name__icontains=search))
     return qs.defer("definition")

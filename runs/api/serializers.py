@@ -3,6 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from orchestrator.api.serializers import JSONObjectField, StrictSerializer
+from orchestrator.redaction import redact, redact_text
 from runs.models import Event, Run, StepRun
 
 
@@ -42,8 +43,22 @@ class ResumeInput(StrictSerializer):
     signal = serializers.JSONField(required=False)
 
 
+class RedactedJSONField(serializers.JSONField):
+    """Outputs are kept as produced (later steps read them); what people see is masked."""
+
+    def to_representation(self, value):
+        return redact(super().to_representation(value))
+
+
+class RedactedTextField(serializers.CharField):
+    def to_representation(self, value):
+        return redact_text(super().to_representation(value))
+
+
 class StepRunOutput(serializers.ModelSerializer):
     duration_seconds = serializers.FloatField(allow_null=True)
+    output = RedactedJSONField(allow_null=True)
+    error = RedactedTextField(allow_null=True)
 
     class Meta:
         model = StepRun
@@ -62,6 +77,9 @@ class StepRunOutput(serializers.ModelSerializer):
 
 class RunSummaryOutput(serializers.ModelSerializer):
     duration_seconds = serializers.FloatField(allow_null=True)
+    inputs = RedactedJSONField()
+    outputs = RedactedJSONField(allow_null=True)
+    error = RedactedTextField(allow_null=True)
 
     class Meta:
         model = Run

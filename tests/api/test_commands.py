@@ -189,7 +189,7 @@ def test_seed_demo_can_run_twice(db):
 
     demo = Tenant.objects.get(name="Demo")
     assert User.objects.filter(tenant=demo).count() == 1
-    assert Workflow.objects.for_tenant(demo).count() == 1
+    assert Workflow.objects.for_tenant(demo).count() == 2
 
 
 def test_seed_demo_prints_an_api_key_that_authenticates_as_the_demo_user(db):

@@ -17,6 +17,8 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.core.management.base import CommandError
+from django.test import TransactionTestCase
 
 from config.celery import app as celery_app
 
@@ -32,9 +34,10 @@ def _database_url() -> str:
 class Worker:
     """``celery -A config worker -B`` as a child process; kill() is a real SIGKILL."""
 
-    def __init__(self, concurrency: int = 2, extra_env: dict | None = None) -> None:
+    def __init__(self, concurrency: int = 2, extra_env: dict | None = None, queue: str = QUEUE) -> None:
         self.concurrency = concurrency
         self.extra_env = extra_env or {}
+        self.queue = queue
         self.proc: subprocess.Popen | None = None
         self.log = tempfile.NamedTemporaryFile(prefix="worker-", suffix=".log", delete=False)
         self.schedule = Path(tempfile.mkdtemp()) / "beat-schedule"
@@ -44,7 +47,7 @@ class Worker:
             **os.environ,
             "DATABASE_URL": _database_url(),
             "REDIS_URL": settings.REDIS_URL,
-            "ORCHESTRATOR_TASK_QUEUE": QUEUE,
+            "ORCHESTRATOR_TASK_QUEUE": self.queue,
             "ORCHESTRATOR_ALLOW_PRIVATE_NETWORKS": "true",
             "ORCHESTRATOR_STEP_LEASE_SECONDS": "3",
             "ORCHESTRATOR_SWEEP_INTERVAL": "0.5",
@@ -54,8 +57,8 @@ class Worker:
         cmd = [
             sys.executable, "-m", "celery", "-A", "config", "worker", "-B",
             "--scheduler", "celery.beat:PersistentScheduler", "-s", str(self.schedule),
-            "-Q", QUEUE, "--pool", "prefork", f"--concurrency={self.concurrency}",
-            "--without-gossip", "--without-mingle", "-l", "info", "-n", f"{QUEUE}-{uuid.uuid4().hex[:4]}@%h",
+            "-Q", self.queue, "--pool", "prefork", f"--concurrency={self.concurrency}",
+            "--without-gossip", "--without-mingle", "-l", "info", "-n", f"{self.queue}-{uuid.uuid4().hex[:4]}@%h",
         ]  # fmt: skip
         self.proc = subprocess.Popen(
             cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
@@ -103,16 +106,58 @@ def worker(transactional_db, _engine_queue):
     started.stop()
 
 
+@pytest.fixture(scope="module")
+def shared_worker_env() -> dict:
+    """Extra environment of ``shared_worker``; a test module overrides this fixture to change it."""
+    return {}
+
+
+def _flush_retrying_deadlocks(teardown):
+    """The flush between tests TRUNCATEs table by table; a live worker's join or two-table
+    transaction can lock the same tables in the other order, and PostgreSQL then aborts
+    the flush as a deadlock. The aborted flush rolled back whole: run it again."""
+
+    def flush(self) -> None:
+        for attempt in range(5):
+            try:
+                return teardown(self)
+            except CommandError as exc:
+                if attempt == 4 or "deadlock detected" not in str(exc.__cause__):
+                    raise
+                time.sleep(0.2)
+
+    return flush
+
+
+@pytest.fixture(scope="module")
+def shared_worker(django_db_setup, _engine_queue, shared_worker_env):
+    """One worker for a whole module (starting one per test costs seconds). Tests that use
+    it still take ``transactional_db``: a flushed row is simply not found by the worker."""
+    started = Worker(extra_env=shared_worker_env).start()
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(
+            TransactionTestCase, "_fixture_teardown", _flush_retrying_deadlocks(TransactionTestCase._fixture_teardown)
+        )
+        yield started
+    started.stop()
+
+
 @pytest.fixture
 def worker_factory(transactional_db, _engine_queue):
+    """``make(isolated=True)`` puts the worker on a queue of its own, and this process sends
+    there for the rest of the test, so a module's ``shared_worker`` never takes its steps."""
     workers: list[Worker] = []
 
-    def make(**kwargs) -> Worker:
+    def make(isolated: bool = False, **kwargs) -> Worker:
+        if isolated:
+            kwargs["queue"] = f"{QUEUE}-{uuid.uuid4().hex[:6]}"
+            celery_app.conf.task_default_queue = kwargs["queue"]
         w = Worker(**kwargs).start()
         workers.append(w)
         return w
 
     yield make
+    celery_app.conf.task_default_queue = QUEUE
     for w in workers:
         w.stop()
 
@@ -183,3 +228,16 @@ def wait_for_run(run_id: str, timeout: float = 30, statuses: tuple = ("completed
             return run
         time.sleep(0.1)
     raise AssertionError(f"run {run_id} is still {Run.objects.get(id=run_id).status} after {timeout} s")
+
+
+def wait_for_step(run_id: str, step_id: str, statuses: tuple, timeout: float = 15):
+    """Poll one top-level step run of a run until it reaches one of ``statuses``."""
+    from runs.models import StepRun
+
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        step_run = StepRun.objects.filter(run_id=run_id, step_id=step_id, parent__isnull=True).first()
+        if step_run is not None and step_run.status in statuses:
+            return step_run
+        time.sleep(0.05)
+    raise AssertionError(f"step {step_id} of {run_id} did not reach {statuses} in {timeout} s")
