@@ -59,10 +59,13 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["OPTIONS"] = {"timeout": 20}
 
 # --- Redis: broker, cache, channel layer ---------------------------------------
-# REDIS_URL set → it must be used. Unset → use a local Redis if one answers,
-# else run embedded (in-process broker and channel layer; local-memory cache).
+# REDIS_URL set → it must be used. Unset → use a local Redis if one answers and the
+# database is PostgreSQL, else run embedded (in-process broker and channel layer;
+# local-memory cache). SQLite allows one writer: separate worker processes on it
+# would fail with "database is locked", so SQLite always runs embedded unless told.
+_SQLITE = DATABASES["default"]["ENGINE"].endswith("sqlite3")
 REDIS_URL = os.environ.get("REDIS_URL", "")
-if not REDIS_URL and _redis_answers("redis://127.0.0.1:6379/0"):
+if not REDIS_URL and not _SQLITE and _redis_answers("redis://127.0.0.1:6379/0"):
     REDIS_URL = "redis://127.0.0.1:6379/0"
 EMBEDDED = not REDIS_URL
 
@@ -81,6 +84,7 @@ INSTALLED_APPS = [
     "workflows",
     "apikeys",
     "runs",
+    "integrations",
 ]
 
 MIDDLEWARE = [
@@ -154,6 +158,9 @@ ORCHESTRATOR_SWEEP_THRESHOLD_SECONDS = _env_int("ORCHESTRATOR_SWEEP_THRESHOLD_SE
 # A queued step whose message has not been picked up for this long is sent again (a lost message).
 ORCHESTRATOR_REDISPATCH_AFTER_SECONDS = _env_int("ORCHESTRATOR_REDISPATCH_AFTER_SECONDS", 600)
 ORCHESTRATOR_ENCRYPTION_KEYS = os.environ.get("ORCHESTRATOR_ENCRYPTION_KEYS", "")
+# Provider API roots; an integration's own base_url wins (tests and self-hosted gateways point them elsewhere).
+ORCHESTRATOR_SLACK_BASE_URL = os.environ.get("ORCHESTRATOR_SLACK_BASE_URL") or "https://slack.com/api"
+ORCHESTRATOR_OPENAI_BASE_URL = os.environ.get("ORCHESTRATOR_OPENAI_BASE_URL") or "https://api.openai.com/v1"
 # Bytes of request body Django itself will read; the middleware answers 413 first.
 DATA_UPLOAD_MAX_MEMORY_SIZE = ORCHESTRATOR_MAX_BODY_BYTES
 
@@ -196,11 +203,16 @@ if REDIS_URL:
     CHANNEL_LAYERS = {
         "default": {
             "BACKEND": "channels_redis.core.RedisChannelLayer",
-            "CONFIG": {"hosts": [REDIS_URL], "capacity": 1000, "expiry": 60},
+            # redis-py 8 reads with a 5 s socket timeout by default, the length of channels-redis's
+            # blocking BZPOPMIN: idle receivers then fail with TimeoutError (channels_redis#422).
+            "CONFIG": {"hosts": [{"address": REDIS_URL, "socket_timeout": 10}], "capacity": 1000, "expiry": 60},
         }
     }
 else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
+# Seconds of silence before an SSE stream sends a `: keepalive` comment (and a live socket
+# re-reads the database for an event the lossy channel layer may have dropped).
+ORCHESTRATOR_STREAM_HEARTBEAT_SECONDS = float(os.environ.get("ORCHESTRATOR_STREAM_HEARTBEAT_SECONDS", "15"))
 
 # --- REST framework -------------------------------------------------------------
 REST_FRAMEWORK = {

@@ -5,6 +5,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, Spec
 api_patterns = [
     path("", include("orchestrator.api.urls")),
     path("", include("apikeys.api.urls")),
+    path("", include("integrations.api.urls")),
     path("", include("runs.api.urls")),
     path("", include("workflows.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),

@@ -88,6 +88,13 @@ def _pinned(url: httpx.URL) -> tuple[httpx.URL, dict]:
     return url.copy_with(host=host_for_url.strip("[]")), extensions
 
 
+_CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
+
+
+def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
+    return url.scheme, url.host, url.port
+
+
 def http_call(
     method: str,
     url: str,
@@ -132,7 +139,13 @@ def http_call(
                 finally:
                     response.close()
                 if follow_redirects and response.is_redirect and "location" in response.headers:
-                    current = httpx.URL(urljoin(str(current), response.headers["location"]))
+                    following = httpx.URL(urljoin(str(current), response.headers["location"]))
+                    if _origin(following) != _origin(current):
+                        # Credentials are for the origin they were written for, as browsers and httpx do.
+                        request_headers = {
+                            k: v for k, v in request_headers.items() if k.lower() not in _CREDENTIAL_HEADERS
+                        }
+                    current = following
                     if response.status_code in (301, 302, 303) and method.upper() != "HEAD":
                         method, json, content, data = "GET", None, None, None
                     continue

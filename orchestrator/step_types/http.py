@@ -91,12 +91,17 @@ class HttpRequestStep(StepType):
     def execute(self, ctx: StepContext, config: dict) -> dict:
         url = config["url"]
         headers = {str(k): str(v) for k, v in (config.get("headers") or {}).items()}
+        call = http_call
         if config.get("integration_id"):
-            from orchestrator.integration_auth import integration_http_auth
+            from functools import partial
 
-            url, headers = integration_http_auth(ctx, config["integration_id"], url, headers)
+            from orchestrator.integration_auth import integration_http_call
+
+            # Resolves url against the integration's base_url, adds its auth, keeps the credentials
+            # off cross-origin redirects and masks them in what comes back.
+            call = partial(integration_http_call, ctx, config["integration_id"])
         body = config.get("body")
-        result = http_call(
+        result = call(
             str(config.get("method") or "GET").upper(),
             url,
             headers=headers,

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from orchestrator.execution import StepContext, StepError
+from orchestrator.execution import StepContext
 from orchestrator.step_types.base import StepType
 from orchestrator.step_types.registry import registry
 from orchestrator.step_types.schemas import templated
@@ -14,8 +14,12 @@ class IntegrationStep(StepType):
     description = (
         "Run a provider action (`slack.post_message`, `email.send`, `http.request`, …) through one of the "
         "tenant's integrations. Parameters go in `params`; keys given directly in the config are parameters "
-        "too (`params` wins). Without `integration_id` the tenant's integration for the provider is used; a "
-        "missing integration is an error when the step runs, not when the workflow is saved."
+        "too (`params` wins). `integration_id` takes an integration's ID or name; without it the tenant's only "
+        "integration of the provider's type is used (slack; smtp for email.*; http). A missing integration is "
+        "an error when the step runs, not when the workflow is saved. slack.post_message: channel, text (or "
+        "message), blocks, thread_ts → Slack's answer. email.send: to, subject, body, html, cc, bcc, reply_to → "
+        "{accepted, refused, message_id}. http.request: method, path, headers, query, json/body/form, "
+        "expected_status → {status_code, headers, body}."
     )
     config_schema = {
         "type": "object",
@@ -44,6 +48,4 @@ class IntegrationStep(StepType):
     def execute(self, ctx: StepContext, config: dict) -> object:
         from orchestrator.integration_auth import integration_action
 
-        if not config.get("integration_id"):
-            raise StepError(f"Action {config.get('action')!r} needs an integration_id naming a configured integration.")
         return integration_action(ctx, config)

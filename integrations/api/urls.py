@@ -1,0 +1,15 @@
+from django.urls import path
+
+from integrations.api.views import (
+    IntegrationDetailView,
+    IntegrationListCreateView,
+    IntegrationTestView,
+    IntegrationTypeListView,
+)
+
+urlpatterns = [
+    path("integrations", IntegrationListCreateView.as_view(), name="integrations"),
+    path("integrations/types", IntegrationTypeListView.as_view(), name="integration-types"),
+    path("integrations/<str:integration_id>", IntegrationDetailView.as_view(), name="integration-detail"),
+    path("integrations/<str:integration_id>/test", IntegrationTestView.as_view(), name="integration-test"),
+]
