@@ -45,6 +45,19 @@ def subprocess_database_url() -> str:
     return f"postgres://{credentials}{host}:{port}/{quote(db['NAME'], safe='')}"
 
 
+# A fixed key for subprocesses when the test process has none: servers and workers
+# refuse to start without one when DEBUG is off (orchestrator/startup.py).
+TEST_ENCRYPTION_KEY = "dGVzdC1vbmx5LWtleS1mb3ItdGhlLXRlc3Qtc3VpdGU="
+
+
+def subprocess_secrets() -> dict[str, str]:
+    """What a server or worker started by a test needs to start, matching this process."""
+    return {
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+        "ORCHESTRATOR_ENCRYPTION_KEYS": settings.ORCHESTRATOR_ENCRYPTION_KEYS or TEST_ENCRYPTION_KEY,
+    }
+
+
 def _python() -> str:
     venv_python = ROOT / ".venv" / "bin" / "python"
     return str(venv_python) if venv_python.exists() else sys.executable
@@ -58,7 +71,7 @@ def start_server(env_overrides: dict[str, str] | None = None) -> tuple[str, subp
         "DJANGO_SETTINGS_MODULE": "config.settings",
         "DATABASE_URL": subprocess_database_url(),
         "REDIS_URL": settings.REDIS_URL,
-        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+        **subprocess_secrets(),
         "ORCHESTRATOR_RATE_LIMIT": str(settings.ORCHESTRATOR_RATE_LIMIT),
         "ORCHESTRATOR_MAX_BODY_BYTES": str(settings.ORCHESTRATOR_MAX_BODY_BYTES),
         "LOG_LEVEL": "WARNING",

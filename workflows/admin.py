@@ -1,6 +1,7 @@
 from django.contrib import admin
 
-from workflows.models import Workflow, WorkflowVersion
+from workflows.models import Schedule, Workflow, WorkflowVersion
+from workflows.schedules import schedule_delete, schedule_update
 
 
 class WorkflowVersionInline(admin.TabularInline):
@@ -33,3 +34,37 @@ class WorkflowVersionAdmin(admin.ModelAdmin):
 
     def has_add_permission(self, request) -> bool:
         return False
+
+
+@admin.register(Schedule)
+class ScheduleAdmin(admin.ModelAdmin):
+    list_display = ["id", "workflow", "cron_expression", "timezone", "enabled", "next_run_at", "last_run_at", "tenant"]
+    list_filter = ["enabled", "missed_execution_policy", "tenant"]
+    search_fields = ["id", "workflow__name", "workflow__id"]
+    ordering = ["next_run_at"]
+    # Only ``enabled`` is edited here, through the service, so that the beat entry stays in step.
+    readonly_fields = [
+        "id",
+        "tenant",
+        "workflow",
+        "cron_expression",
+        "timezone",
+        "inputs",
+        "missed_execution_policy",
+        "next_run_at",
+        "last_run_at",
+        "covered_until",
+        "periodic_task",
+        "created_by",
+        "created_at",
+        "updated_at",
+    ]
+
+    def has_add_permission(self, request) -> bool:
+        return False  # created through the API, which validates the cron, timezone and inputs
+
+    def save_model(self, request, obj: Schedule, form, change: bool) -> None:
+        schedule_update(schedule=obj, enabled=obj.enabled)
+
+    def delete_model(self, request, obj: Schedule) -> None:
+        schedule_delete(schedule=obj)

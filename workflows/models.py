@@ -9,8 +9,11 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.db.models.signals import post_delete
+from django.dispatch import receiver
+from django_celery_beat.models import PeriodicTask
 
-from orchestrator.ids import new_ver_id, new_wf_id
+from orchestrator.ids import new_sched_id, new_ver_id, new_wf_id
 from orchestrator.models import Tenant, TenantQuerySet
 
 
@@ -75,3 +78,56 @@ class WorkflowVersion(models.Model):
 
     def __str__(self) -> str:
         return f"{self.workflow_id} v{self.version}"
+
+
+class MissedExecutionPolicy(models.TextChoices):
+    SKIP = "skip"
+    RUN_IMMEDIATELY = "run_immediately"
+    QUEUE = "queue"
+
+
+class Schedule(models.Model):
+    """A cron schedule of a workflow, kept in step with one django-celery-beat PeriodicTask.
+
+    ``covered_until``: every slot at or before it has been handled (run, skipped or
+    dropped); a fire only looks at slots after it, which makes a second fire of the
+    same slot a no-op. ``last_run_at`` is the slot time of the latest run started.
+    """
+
+    id = models.CharField(primary_key=True, max_length=40, default=new_sched_id, editable=False)
+    tenant = models.ForeignKey(Tenant, on_delete=models.CASCADE, related_name="schedules")
+    workflow = models.ForeignKey(Workflow, on_delete=models.CASCADE, related_name="schedules")
+    cron_expression = models.CharField(max_length=200)
+    timezone = models.CharField(max_length=64, default="UTC")
+    inputs = models.JSONField(default=dict, blank=True)
+    missed_execution_policy = models.CharField(
+        max_length=20, choices=MissedExecutionPolicy.choices, default=MissedExecutionPolicy.SKIP
+    )
+    enabled = models.BooleanField(default=True)
+    next_run_at = models.DateTimeField(null=True, blank=True)
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    covered_until = models.DateTimeField()
+    periodic_task = models.OneToOneField(
+        PeriodicTask, null=True, blank=True, on_delete=models.SET_NULL, related_name="workflow_schedule"
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        indexes = [models.Index(fields=["tenant", "workflow"])]
+
+    def __str__(self) -> str:
+        return f"{self.cron_expression} {self.timezone} ({self.id})"
+
+
+@receiver(post_delete, sender=Schedule)
+def _schedule_periodic_task_delete(sender, instance: Schedule, **kwargs) -> None:
+    # Also when a workflow's deletion cascades to its schedules: no orphaned beat entry keeps firing.
+    if instance.periodic_task_id:
+        PeriodicTask.objects.filter(id=instance.periodic_task_id).delete()

@@ -21,6 +21,7 @@ from django.core.management.base import CommandError
 from django.test import TransactionTestCase
 
 from config.celery import app as celery_app
+from tests.live import subprocess_secrets
 
 ROOT = Path(__file__).resolve().parents[2]
 QUEUE = f"test-{uuid.uuid4().hex[:8]}"
@@ -34,8 +35,12 @@ def _database_url() -> str:
 class Worker:
     """``celery -A config worker -B`` as a child process; kill() is a real SIGKILL."""
 
-    def __init__(self, concurrency: int = 2, extra_env: dict | None = None, queue: str = QUEUE) -> None:
+    def __init__(
+        self, concurrency: int = 2, extra_env: dict | None = None, queue: str = QUEUE, scheduler: str | None = None
+    ) -> None:
         self.concurrency = concurrency
+        # Beat's scheduler class; the default keeps its schedule in a private file.
+        self.scheduler = scheduler
         self.extra_env = extra_env or {}
         self.queue = queue
         self.proc: subprocess.Popen | None = None
@@ -47,6 +52,7 @@ class Worker:
             **os.environ,
             "DATABASE_URL": _database_url(),
             "REDIS_URL": settings.REDIS_URL,
+            **subprocess_secrets(),
             "ORCHESTRATOR_TASK_QUEUE": self.queue,
             "ORCHESTRATOR_ALLOW_PRIVATE_NETWORKS": "true",
             "ORCHESTRATOR_STEP_LEASE_SECONDS": "3",
@@ -60,6 +66,9 @@ class Worker:
             "-Q", self.queue, "--pool", "prefork", f"--concurrency={self.concurrency}",
             "--without-gossip", "--without-mingle", "-l", "info", "-n", f"{self.queue}-{uuid.uuid4().hex[:4]}@%h",
         ]  # fmt: skip
+        if self.scheduler:
+            at = cmd.index("--scheduler")
+            cmd[at : at + 4] = ["--scheduler", self.scheduler]
         self.proc = subprocess.Popen(
             cmd, cwd=ROOT, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True
         )

@@ -1,13 +1,19 @@
 from django.urls import path
 
-from workflows.api import views
+from workflows.api import schedules, views
 
 # Fixed paths come before the "<workflow_id>" ones that would swallow them.
 urlpatterns = [
     path("workflows", views.WorkflowListCreateView.as_view(), name="workflows"),
     path("workflows/validate", views.WorkflowValidateView.as_view(), name="workflow-validate"),
     path("workflows/import", views.WorkflowImportView.as_view(), name="workflow-import"),
+    path("workflows/schedules/<str:schedule_id>", schedules.ScheduleDetailView.as_view(), name="schedule"),
     path("workflows/<str:workflow_id>", views.WorkflowDetailView.as_view(), name="workflow"),
+    path(
+        "workflows/<str:workflow_id>/schedules",
+        schedules.WorkflowScheduleListCreateView.as_view(),
+        name="workflow-schedules",
+    ),
     path("workflows/<str:workflow_id>/status", views.WorkflowStatusView.as_view(), name="workflow-status"),
     path("workflows/<str:workflow_id>/duplicate", views.WorkflowDuplicateView.as_view(), name="workflow-duplicate"),
     path("workflows/<str:workflow_id>/versions", views.WorkflowVersionListView.as_view(), name="workflow-versions"),
