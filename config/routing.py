@@ -1,3 +1,11 @@
-"""WebSocket routes. The run and workflow consumers arrive with live progress."""
+"""WebSocket routes (SPEC 8); close codes and frames are described in orchestrator/consumers.py."""
 
-websocket_urlpatterns: list = []
+from django.urls import re_path
+
+from orchestrator.consumers import RunConsumer, WorkflowConsumer, not_found
+
+websocket_urlpatterns = [
+    re_path(r"^ws/runs/(?P<run_id>[^/]+)/?$", RunConsumer.as_asgi()),
+    re_path(r"^ws/workflows/(?P<workflow_id>[^/]+)/?$", WorkflowConsumer.as_asgi()),
+    re_path(r"", not_found),
+]

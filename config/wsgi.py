@@ -6,3 +6,7 @@ from django.core.wsgi import get_wsgi_application
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 application = get_wsgi_application()
+
+from orchestrator.startup import refuse_insecure_start  # noqa: E402
+
+refuse_insecure_start("web server")

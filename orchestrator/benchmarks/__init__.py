@@ -43,9 +43,13 @@ class Measurement:
         notes = []
         if self.cpu_seconds is not None:
             notes.append(f"cpu {self.cpu_seconds:.2f} s")
-        if self.target_seconds is not None:
+        if self.target_seconds is not None and self.unit == "ms":
+            verdict = "met" if self.seconds <= self.target_seconds else "MISSED"
+            notes.append(f"target ≤ {self._fmt(self.target_seconds)}: {verdict}")
+        elif self.target_seconds is not None:
             notes.append(f"target < {self.target_seconds:g} s")
-        return f"{self.label}: {self.seconds:.2f} s" + (f" ({'; '.join(notes)})" if notes else "")
+        value = self._fmt(self.seconds) if self.unit == "ms" else f"{self.seconds:.2f} s"
+        return f"{self.label}: {value}" + (f" ({'; '.join(notes)})" if notes else "")
 
 
 def _validation() -> list[Measurement]:
@@ -61,4 +65,10 @@ def _engine() -> list[Measurement]:
     return run()
 
 
-SECTIONS: dict[str, Callable[[], list[Measurement]]] = {"validation": _validation, "engine": _engine}
+def _events() -> list[Measurement]:
+    from orchestrator.benchmarks.events import run
+
+    return run()
+
+
+SECTIONS: dict[str, Callable[[], list[Measurement]]] = {"validation": _validation, "engine": _engine, "events": _events}

@@ -10,6 +10,7 @@ urlpatterns = [
     path("workflows/runs/<str:run_id>/status", views.RunStatusView.as_view(), name="run-status"),
     path("workflows/runs/<str:run_id>/logs", views.RunLogsView.as_view(), name="run-logs"),
     path("workflows/runs/<str:run_id>/events", views.RunEventsView.as_view(), name="run-events"),
+    path("workflows/runs/<str:run_id>/stream", views.RunStreamView.as_view(), name="run-stream"),
     path("workflows/runs/<str:run_id>/cancel", views.RunCancelView.as_view(), name="run-cancel"),
     path("workflows/runs/<str:run_id>/resume", views.RunResumeView.as_view(), name="run-resume"),
     path("workflows/<str:workflow_id>/run", views.WorkflowRunView.as_view(), name="workflow-run"),

@@ -4,13 +4,18 @@ from __future__ import annotations
 
 import time
 
+from django.core.handlers.asgi import ASGIRequest
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status
+from rest_framework.renderers import JSONRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from orchestrator.api.pagination import paginated
+from orchestrator.errors import ValidationFailed
 from orchestrator.events import event_payload
 from orchestrator.redaction import redact, redact_text
 from runs.api import serializers as s
@@ -18,6 +23,7 @@ from runs.idempotency import idempotent
 from runs.models import RUN_TERMINAL, Run
 from runs.selectors import event_list, run_get, run_list, run_step_runs
 from runs.services import run_cancel, run_create, run_delete, run_resume, run_signal
+from runs.streams import EVENT_TYPES, run_stream_response
 from workflows.selectors import workflow_get
 
 TAG = ["Runs"]
@@ -194,29 +200,93 @@ class RunLogsView(APIView):
         return paginated(request, run_step_runs(run=run), "logs", lambda sr: s.LogEntryOutput(entry(sr)).data)
 
 
-def _after(request: Request) -> int | None:
-    raw = request.query_params.get("after")
+def _non_negative(raw: str | None, field: str) -> int | None:
     if raw in (None, ""):
         return None
     try:
-        return int(raw)
+        value = int(raw)
     except ValueError:
-        from orchestrator.errors import ValidationFailed
+        value = -1
+    if value < 0:
+        raise ValidationFailed(
+            f"{field} must be an event sequence number.",
+            details=[{"field": field, "message": "Not a non-negative integer."}],
+        )
+    return value
 
-        raise ValidationFailed("after must be an event sequence number.")
+
+def _event_type(request: Request) -> str | None:
+    value = request.query_params.get("type") or None
+    if value is not None and value not in EVENT_TYPES:
+        raise ValidationFailed(
+            f"type must be one of {', '.join(EVENT_TYPES)}.",
+            details=[{"field": "type", "message": f"{value!r} is not an event type."}],
+        )
+    return value
+
+
+def _event_filters(request: Request, *, run_id: str | None) -> dict:
+    """``type``, ``since``, and ``after`` (a sequence: only meaningful within one run)."""
+    after = _non_negative(request.query_params.get("after"), "after")
+    if after is not None and not run_id:
+        raise ValidationFailed(
+            "after needs run_id: sequences are numbered per run.",
+            details=[{"field": "after", "message": "Give run_id as well."}],
+        )
+    return {"type": _event_type(request), "since": request.query_params.get("since"), "after": after}
+
+
+EVENT_FILTERS = [
+    OpenApiParameter("type", str, enum=list(EVENT_TYPES)),
+    OpenApiParameter("since", str, description="ISO 8601: events at or after this time"),
+    OpenApiParameter("after", int, description="with a run: only events after this sequence"),
+]
 
 
 class RunEventsView(APIView):
     @extend_schema(
         tags=["Events"],
         summary="The run's events in order",
-        parameters=[OpenApiParameter("after", int, description="only events after this sequence")],
+        parameters=EVENT_FILTERS,
         responses=s.EventListOutput,
     )
     def get(self, request: Request, run_id: str) -> Response:
         run = run_get(tenant=request.user.tenant, run_id=run_id)
-        events = event_list(tenant=request.user.tenant, run_id=run.id, after=_after(request))
+        events = event_list(tenant=request.user.tenant, run_id=run.id, **_event_filters(request, run_id=run.id))
         return paginated(request, events, "events", event_payload)
+
+
+class RunStreamView(APIView):
+    """Server-Sent Events (SPEC 8); authentication, roles, rate limit and errors as in the rest of the API."""
+
+    def perform_content_negotiation(self, request: Request, force: bool = False) -> tuple:
+        # Clients ask for text/event-stream; whatever answers before the stream starts is a JSON envelope.
+        return JSONRenderer(), JSONRenderer.media_type
+
+    @extend_schema(
+        tags=["Events"],
+        summary="Stream the run's events (Server-Sent Events); ends after the run's terminal event",
+        description=(
+            "Frames `event: <type>` / `id: <sequence>` / `data: <event JSON>`. Stored events after "
+            "`Last-Event-ID` (or `?after=`) come first, then live ones, with no gap and no duplicate; "
+            "a `: keepalive` comment every 15 s."
+        ),
+        parameters=[
+            OpenApiParameter("after", int, description="replay stored events after this sequence (default 0)"),
+            OpenApiParameter("Last-Event-ID", int, OpenApiParameter.HEADER, description="wins over ?after="),
+        ],
+        responses={(200, "text/event-stream"): OpenApiTypes.STR},
+    )
+    def get(self, request: Request, run_id: str) -> StreamingHttpResponse:
+        run = run_get(tenant=request.user.tenant, run_id=run_id)
+        header = request.headers.get("Last-Event-ID")
+        after = (
+            _non_negative(header, "Last-Event-ID")
+            if header
+            else _non_negative(request.query_params.get("after"), "after")
+        )
+        live = isinstance(request._request, ASGIRequest)
+        return run_stream_response(tenant_id=run.tenant_id, run_id=run.id, after=after or 0, live=live)
 
 
 class RunCancelView(APIView):
@@ -254,35 +324,32 @@ class RunResumeView(APIView):
 class EventListView(APIView):
     @extend_schema(
         tags=["Events"],
-        summary="Events of the tenant",
-        parameters=[
-            OpenApiParameter("workflow_id", str),
-            OpenApiParameter("run_id", str),
-            OpenApiParameter("type", str),
-            OpenApiParameter("since", str, description="ISO 8601"),
-        ],
+        summary="Events of the tenant: oldest first, or in sequence order within one run",
+        parameters=[OpenApiParameter("workflow_id", str), OpenApiParameter("run_id", str), *EVENT_FILTERS],
         responses=s.EventListOutput,
     )
     def get(self, request: Request) -> Response:
-        params = request.query_params
+        run_id = request.query_params.get("run_id") or None
         events = event_list(
             tenant=request.user.tenant,
-            run_id=params.get("run_id"),
-            workflow_id=params.get("workflow_id"),
-            type=params.get("type"),
-            since=params.get("since"),
+            run_id=run_id,
+            workflow_id=request.query_params.get("workflow_id") or None,
+            **_event_filters(request, run_id=run_id),
         )
         return paginated(request, events, "events", event_payload)
 
 
 class WorkflowEventListView(APIView):
-    @extend_schema(tags=["Events"], summary="Events of every run of a workflow", responses=s.EventListOutput)
+    @extend_schema(
+        tags=["Events"],
+        summary="Events of every run of a workflow",
+        parameters=[OpenApiParameter("run_id", str), *EVENT_FILTERS],
+        responses=s.EventListOutput,
+    )
     def get(self, request: Request, workflow_id: str) -> Response:
         workflow = workflow_get(tenant=request.user.tenant, workflow_id=workflow_id)
+        run_id = request.query_params.get("run_id") or None
         events = event_list(
-            tenant=request.user.tenant,
-            workflow_id=workflow.id,
-            type=request.query_params.get("type"),
-            since=request.query_params.get("since"),
+            tenant=request.user.tenant, workflow_id=workflow.id, run_id=run_id, **_event_filters(request, run_id=run_id)
         )
         return paginated(request, events, "events", event_payload)

@@ -16,7 +16,7 @@ import threading
 import time
 
 from django.conf import settings
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 
 class Command(BaseCommand):
@@ -28,6 +28,11 @@ class Command(BaseCommand):
         parser.add_argument("--concurrency", type=int, default=2)
 
     def handle(self, *args, host: str, port: int, concurrency: int, **options) -> None:
+        from orchestrator.startup import startup_problems
+
+        problems = startup_problems()
+        if problems:  # the children would refuse one by one; say it once, clearly
+            raise CommandError("Refusing to start with DEBUG off (production): " + " ".join(problems))
         if settings.EMBEDDED:
             self._serve_embedded(host, port)
         else:
