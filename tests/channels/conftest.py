@@ -12,7 +12,7 @@ from django.db import connection, transaction
 from orchestrator.authentication import token_pair_for
 from runs.models import Event, Run
 from runs.services import run_create
-from tests.engine.conftest import QUEUE, Worker, _engine_queue, http_server  # noqa: F401
+from tests.engine.conftest import QUEUE, Worker, _engine_queue, flush_retrying_deadlocks, http_server  # noqa: F401
 from tests.factories import TenantFactory, UserFactory
 from tests.live import server_log, start_server, stop_server
 from workflows.services import workflow_create
@@ -21,9 +21,12 @@ from workflows.services import workflow_create
 HEARTBEAT = 2.0
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def live(django_db_setup, _engine_queue):  # noqa: F811
-    """``live.url``: the server's base URL; ``live.ws``: its ws:// base; ``live.log()``: its output."""
+    """``live.url``: the server's base URL; ``live.ws``: its ws:// base; ``live.log()``: its output.
+
+    Package-scoped: the worker reads the suite's shared queue, so it must be gone before
+    other packages' tests start workers with other settings on that queue."""
     worker = Worker(concurrency=2).start()
     try:
         base_url, server = start_server(
@@ -36,7 +39,8 @@ def live(django_db_setup, _engine_queue):  # noqa: F811
     except Exception:
         worker.stop()
         raise
-    yield SimpleNamespace(url=base_url, ws=base_url.replace("http://", "ws://"), log=lambda: server_log(server))
+    with flush_retrying_deadlocks():
+        yield SimpleNamespace(url=base_url, ws=base_url.replace("http://", "ws://"), log=lambda: server_log(server))
     stop_server(server)
     worker.stop()
 

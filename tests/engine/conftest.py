@@ -3,6 +3,7 @@ Redis, and HTTP servers on 127.0.0.1 standing in for the outside world."""
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import signal
@@ -143,12 +144,19 @@ def shared_worker(django_db_setup, _engine_queue, shared_worker_env):
     """One worker for a whole module (starting one per test costs seconds). Tests that use
     it still take ``transactional_db``: a flushed row is simply not found by the worker."""
     started = Worker(extra_env=shared_worker_env).start()
+    with flush_retrying_deadlocks():
+        yield started
+    started.stop()
+
+
+@contextlib.contextmanager
+def flush_retrying_deadlocks():
+    """While a worker outlives single tests, the between-test flush retries its deadlocks."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setattr(
             TransactionTestCase, "_fixture_teardown", _flush_retrying_deadlocks(TransactionTestCase._fixture_teardown)
         )
-        yield started
-    started.stop()
+        yield
 
 
 @pytest.fixture
