@@ -11,11 +11,11 @@ from django.db import IntegrityError, transaction
 from integrations import crypto
 from integrations.models import Integration, IntegrationType
 from integrations.providers import CHECKS
-from integrations.providers.transport import scrub_text
 from integrations.schemas import MASK, SECRET_FIELDS, config_problems, normalized, secret_values
 from orchestrator.errors import Conflict, DomainError, ValidationFailed
 from orchestrator.execution import StepError
 from orchestrator.models import User
+from orchestrator.redaction import redact_text
 
 logger = logging.getLogger(__name__)
 
@@ -154,11 +154,11 @@ def integration_test(*, integration: Integration) -> ProviderCheck:
     try:
         message = CHECKS[integration.type](config, secrets=secrets, timeout=TEST_TIMEOUT_SECONDS)
     except StepError as exc:
-        return ProviderCheck(False, scrub_text(exc.message, secrets))
+        return ProviderCheck(False, redact_text(exc.message, secrets))
     except Exception as exc:  # a provider bug still answers a clear failure, not a 500
         logger.exception("integration test of %s failed unexpectedly", integration.id)
-        return ProviderCheck(False, scrub_text(f"{type(exc).__name__}: {exc}", secrets))
-    return ProviderCheck(True, scrub_text(message, secrets))
+        return ProviderCheck(False, redact_text(f"{type(exc).__name__}: {exc}", secrets))
+    return ProviderCheck(True, redact_text(message, secrets))
 
 
 @dataclass

@@ -47,6 +47,7 @@ import asyncio
 import contextlib
 import functools
 import json
+from abc import ABC, abstractmethod
 from collections import OrderedDict
 from datetime import datetime
 from typing import Any
@@ -111,7 +112,7 @@ async def not_found(scope: dict, receive: Any, send: Any) -> None:
     await refuse(CLOSE_NOT_FOUND, receive, send)
 
 
-class _EventsConsumer(AsyncJsonWebsocketConsumer):
+class _EventsConsumer(AsyncJsonWebsocketConsumer, ABC):
     """Authenticate, subscribe, and send each run's events through its cursor."""
 
     @classmethod
@@ -163,29 +164,32 @@ class _EventsConsumer(AsyncJsonWebsocketConsumer):
             with contextlib.suppress(asyncio.CancelledError):
                 await self.poller
 
-    # What subclasses decide ------------------------------------------------------------
+    # What subclasses decide (RunConsumer, WorkflowConsumer) ------------------------------
 
     @classmethod
+    @abstractmethod
     async def find(cls, *, tenant_id: str, kwargs: dict) -> str | None:
         """The ID of what the socket watches, or None when it is not the caller's to see."""
-        raise NotImplementedError
 
+    @abstractmethod
     def subscribe_to(self, target: str) -> str:
         """Remember the target; answer the group to join."""
-        raise NotImplementedError
 
+    @abstractmethod
     async def start(self, after: int | None) -> None:
-        raise NotImplementedError
+        """Send what the socket owes on connect (a replay after ``after``, or nothing)."""
 
+    @abstractmethod
     async def cursor_for(self, event: dict) -> RunCursor | None:
-        raise NotImplementedError
+        """The cursor a live event belongs to, or None to ignore it."""
 
+    @abstractmethod
     def open_cursors(self) -> list[RunCursor]:
-        raise NotImplementedError
+        """The cursors of runs not finished yet (the poller re-reads them)."""
 
+    @abstractmethod
     async def replay_cursor(self, content: dict) -> RunCursor | dict:
         """The cursor a replay request extends, or an error frame."""
-        raise NotImplementedError
 
     def finished(self, cursor: RunCursor) -> None:
         """A cursor's terminal event was sent."""

@@ -19,6 +19,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from orchestrator.errors import DomainError
 from orchestrator.execution import StepContext, StepError
 from orchestrator.netguard import HttpResult
+from orchestrator.redaction import redact_text
 
 DEFAULT_SYSTEM_PROMPT = (
     "You are an agent inside a workflow. Reach the goal you are given, using the input when there is one. "
@@ -45,16 +46,16 @@ def _load(ctx: StepContext, ref: str | None, type_name: str, purpose: str) -> tu
 @contextmanager
 def _masking(secrets: list[str]) -> Iterator[None]:
     """Errors leaving the block carry no secret (their message and output are scrubbed)."""
-    from integrations.providers.transport import scrub, scrub_text
+    from integrations.providers.transport import scrub
 
     try:
         yield
     except SoftTimeLimitExceeded:
         raise
     except StepError as exc:
-        raise StepError(scrub_text(exc.message, secrets), kind=exc.kind, output=scrub(exc.output, secrets)) from None
+        raise StepError(redact_text(exc.message, secrets), kind=exc.kind, output=scrub(exc.output, secrets)) from None
     except Exception as exc:  # a provider bug still fails the step, without its secrets
-        raise StepError(scrub_text(f"{type(exc).__name__}: {exc}", secrets)) from None
+        raise StepError(redact_text(f"{type(exc).__name__}: {exc}", secrets)) from None
 
 
 def _http_view(integration: Any, config: dict) -> dict:

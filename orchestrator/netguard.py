@@ -91,8 +91,10 @@ def _pinned(url: httpx.URL) -> tuple[httpx.URL, dict]:
 _CREDENTIAL_HEADERS = frozenset({"authorization", "proxy-authorization", "cookie"})
 
 
-def _origin(url: httpx.URL) -> tuple[str, str, int | None]:
-    return url.scheme, url.host, url.port
+def origin(url: str | httpx.URL) -> tuple[str, str, int]:
+    """(scheme, host, port) with the default port filled in: what credentials are scoped to."""
+    url = httpx.URL(url)
+    return url.scheme, url.host.lower(), url.port or (443 if url.scheme == "https" else 80)
 
 
 def http_call(
@@ -106,6 +108,7 @@ def http_call(
     data: dict | None = None,
     timeout: float = 30.0,
     follow_redirects: bool = True,
+    credential_headers: tuple[str, ...] = (),
 ) -> HttpResult:
     """One guarded request, following redirects hop by hop. Network failures raise StepError."""
     limit = settings.ORCHESTRATOR_MAX_RESPONSE_BYTES
@@ -140,12 +143,12 @@ def http_call(
                     response.close()
                 if follow_redirects and response.is_redirect and "location" in response.headers:
                     following = httpx.URL(urljoin(str(current), response.headers["location"]))
-                    if _origin(following) != _origin(current):
-                        # Credentials are for the origin they were written for, as browsers and httpx do.
-                        request_headers = {
-                            k: v for k, v in request_headers.items() if k.lower() not in _CREDENTIAL_HEADERS
-                        }
-                    current = following
+                    if origin(following) != origin(current):
+                        # Credentials are for the origin they were written for, as browsers and httpx do;
+                        # ``credential_headers`` names the others (an integration's own header, say).
+                        dropped = _CREDENTIAL_HEADERS | {h.lower() for h in credential_headers}
+                        request_headers = {k: v for k, v in request_headers.items() if k.lower() not in dropped}
+                    current, params = following, None  # the Location already carries its query
                     if response.status_code in (301, 302, 303) and method.upper() != "HEAD":
                         method, json, content, data = "GET", None, None, None
                     continue

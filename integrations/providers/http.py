@@ -8,7 +8,7 @@ import httpx
 
 from integrations.providers import transport
 from orchestrator.execution import StepError, status_kind
-from orchestrator.netguard import HttpResult
+from orchestrator.netguard import HttpResult, origin
 
 
 def auth_headers(config: dict) -> dict[str, str]:
@@ -34,7 +34,7 @@ def resolve_url(config: dict, url: str) -> str:
     if "://" not in url.split("?", 1)[0]:
         return transport.joined(base, url) if url else base
     try:
-        same = transport.origin(url) == transport.origin(base)
+        same = origin(url) == origin(base)
     except httpx.InvalidURL as exc:
         raise StepError(f"Invalid URL: {exc}") from None
     if not same:

@@ -1,8 +1,7 @@
 """Outbound HTTP for providers: the SSRF guard of orchestrator/netguard.py, plus credential hygiene.
 
-* Redirects are followed hop by hop here (each hop through the guard), and credential
-  headers are dropped as soon as a hop leaves the first request's origin, so a
-  redirect cannot carry an integration's secret to another host.
+* Redirects are followed by the guard, which drops credential headers as soon as a hop
+  leaves the origin, so a redirect cannot carry an integration's secret to another host.
 * Whatever comes back (body, headers, error messages) has the integration's secrets
   masked before anyone stores or shows it: a server echoing the Authorization header
   back must not put the token into a step output.
@@ -11,25 +10,10 @@
 from __future__ import annotations
 
 from typing import Any
-from urllib.parse import urljoin
-
-import httpx
 
 from orchestrator.execution import StepError
-from orchestrator.netguard import MAX_REDIRECTS, HttpResult, http_call
+from orchestrator.netguard import HttpResult, http_call
 from orchestrator.redaction import MASK, redact_text
-
-_REDIRECTS = (301, 302, 303, 307, 308)
-_ALWAYS_CREDENTIALS = ("authorization", "proxy-authorization", "cookie")
-
-
-def origin(url: str) -> tuple[str, str, int]:
-    parsed = httpx.URL(url)
-    return parsed.scheme, (parsed.host or "").lower(), parsed.port or (443 if parsed.scheme == "https" else 80)
-
-
-def scrub_text(text: str, secrets: list[str]) -> str:
-    return redact_text(text, secrets)
 
 
 def scrub(value: Any, secrets: list[str]) -> Any:
@@ -53,47 +37,15 @@ def _scrub_result(result: HttpResult, secrets: list[str]) -> HttpResult:
 
 
 def request(
-    method: str,
-    url: str,
-    *,
-    secrets: list[str],
-    headers: dict[str, str] | None = None,
-    credential_headers: tuple[str, ...] = (),
-    params: dict | None = None,
-    json: object = None,
-    content: str | bytes | None = None,
-    data: dict | None = None,
-    timeout: float = 30.0,
-    follow_redirects: bool = True,
+    method: str, url: str, *, secrets: list[str], credential_headers: tuple[str, ...] = (), **kwargs: Any
 ) -> HttpResult:
-    """One guarded request with the integration's credentials in ``headers``; secrets never come back."""
-    first = origin(url)
-    dropped = {h.lower() for h in credential_headers} | set(_ALWAYS_CREDENTIALS)
-    current, hop_headers = url, dict(headers or {})
+    """One guarded request with the integration's credentials in ``headers``; secrets never come back.
+    The guard drops credentials (and ``credential_headers``) when a redirect leaves the origin."""
     try:
-        for _hop in range(MAX_REDIRECTS + 1):
-            result = http_call(
-                method,
-                current,
-                headers=hop_headers,
-                params=params,
-                json=json,
-                content=content,
-                data=data,
-                timeout=timeout,
-                follow_redirects=False,
-            )
-            location = result.headers.get("location")
-            if not (follow_redirects and result.status_code in _REDIRECTS and location):
-                return _scrub_result(result, secrets)
-            current, params = urljoin(result.url, location), None
-            if origin(current) != first:
-                hop_headers = {k: v for k, v in hop_headers.items() if k.lower() not in dropped}
-            if result.status_code in (301, 302, 303) and method.upper() != "HEAD":
-                method, json, content, data = "GET", None, None, None
+        result = http_call(method, url, credential_headers=credential_headers, **kwargs)
     except StepError as exc:
         raise StepError(redact_text(exc.message, secrets), kind=exc.kind, output=scrub(exc.output, secrets)) from None
-    raise StepError(f"Too many redirects (more than {MAX_REDIRECTS}).")
+    return _scrub_result(result, secrets)
 
 
 def joined(base_url: str, path: str) -> str:

@@ -19,7 +19,7 @@ def _server(location: str | None):
 
         def do_GET(self) -> None:
             seen.append({"path": self.path, "authorization": self.headers.get("Authorization")})
-            if location and self.path == "/start":
+            if location and self.path.split("?")[0] == "/start":
                 self.send_response(302)
                 self.send_header("Location", location)
                 self.send_header("Content-Length", "0")
@@ -64,3 +64,33 @@ def test_authorization_is_kept_on_a_same_origin_redirect(private_networks):
     finally:
         server.shutdown()
     assert [s["authorization"] for s in seen] == ["Bearer s3cret", "Bearer s3cret"]
+
+
+def test_named_credential_headers_are_dropped_too_and_the_query_is_not_repeated(private_networks):
+    seen: list[dict] = []
+
+    class Handler(BaseHTTPRequestHandler):
+        def log_message(self, *args) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            seen.append({"path": self.path, "key": self.headers.get("X-Service-Key")})
+            self.send_response(200)
+            self.send_header("Content-Length", "0")
+            self.end_headers()
+
+    other = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+    threading.Thread(target=other.serve_forever, daemon=True).start()
+    first, _ = _server(f"http://127.0.0.1:{other.server_address[1]}/landing?page=2")
+    try:
+        http_call(
+            "GET",
+            f"http://127.0.0.1:{first.server_address[1]}/start",
+            params={"page": "1"},
+            headers={"X-Service-Key": "s3cret"},
+            credential_headers=("X-Service-Key",),
+        )
+    finally:
+        first.shutdown()
+        other.shutdown()
+    assert seen == [{"path": "/landing?page=2", "key": None}]
