@@ -1,6 +1,6 @@
 """ASGI entry point: `config.asgi:application` serves HTTP and WebSockets.
 
-WebSockets authenticate by session, ``?token=`` or ``?api_key=`` (orchestrator/ws_auth.py).
+WebSockets authenticate by session, ``?token=`` or ``?api_key=`` (orchestrator/live/ws_auth.py).
 The origin check applies to sessions only, where it matters: cookies are sent by any
 page, while a token or key is never ambient (and non-browser clients send no Origin).
 """
@@ -15,8 +15,8 @@ django_asgi_app = get_asgi_application()
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
+from orchestrator.live.ws_auth import WebSocketAuthMiddlewareStack  # noqa: E402
 from orchestrator.startup import refuse_insecure_start  # noqa: E402
-from orchestrator.ws_auth import WebSocketAuthMiddlewareStack  # noqa: E402
 
 refuse_insecure_start("web server")
 

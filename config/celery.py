@@ -9,7 +9,9 @@ os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
 app = Celery("orchestrator")
 app.config_from_object("django.conf:settings", namespace="CELERY")
+# Each app's tasks.py, and the engine's, which lives in the orchestrator package's engine/.
 app.autodiscover_tasks()
+app.autodiscover_tasks(["orchestrator.engine"])
 
 
 def _refuse(what: str) -> None:

@@ -1,8 +1,8 @@
-"""WebSocket routes (SPEC 8); close codes and frames are described in orchestrator/consumers.py."""
+"""WebSocket routes (SPEC 8); close codes and frames are described in orchestrator/live/consumers.py."""
 
 from django.urls import re_path
 
-from orchestrator.consumers import RunConsumer, WorkflowConsumer, not_found
+from orchestrator.live.consumers import RunConsumer, WorkflowConsumer, not_found
 
 websocket_urlpatterns = [
     re_path(r"^ws/runs/(?P<run_id>[^/]+)/?$", RunConsumer.as_asgi()),

@@ -88,8 +88,8 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "orchestrator.middleware.BodySizeLimitMiddleware",
-    "orchestrator.ratelimit.RateLimitHeadersMiddleware",
+    "orchestrator.api.middleware.BodySizeLimitMiddleware",
+    "orchestrator.tenancy.ratelimit.RateLimitHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves the admin's and Swagger UI's static files under uvicorn, with or without DEBUG.
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -218,11 +218,11 @@ ORCHESTRATOR_STREAM_HEARTBEAT_SECONDS = float(os.environ.get("ORCHESTRATOR_STREA
 REST_FRAMEWORK = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
         "apikeys.authentication.ApiKeyAuthentication",
-        "orchestrator.authentication.TenantJWTAuthentication",
+        "orchestrator.tenancy.authentication.TenantJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
-    "DEFAULT_PERMISSION_CLASSES": ["orchestrator.permissions.TenantRolePermission"],
-    "DEFAULT_THROTTLE_CLASSES": ["orchestrator.ratelimit.RedisRateThrottle"],
+    "DEFAULT_PERMISSION_CLASSES": ["orchestrator.tenancy.permissions.TenantRolePermission"],
+    "DEFAULT_THROTTLE_CLASSES": ["orchestrator.tenancy.ratelimit.RedisRateThrottle"],
     "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",

@@ -13,9 +13,9 @@ from integrations.models import Integration, IntegrationType
 from integrations.providers import CHECKS
 from integrations.schemas import MASK, SECRET_FIELDS, config_problems, normalized, secret_values
 from orchestrator.errors import Conflict, DomainError, ValidationFailed
-from orchestrator.execution import StepError
 from orchestrator.models import User
-from orchestrator.redaction import redact_text
+from orchestrator.security.redaction import redact_text
+from orchestrator.step_types.execution import StepError
 
 logger = logging.getLogger(__name__)
 

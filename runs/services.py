@@ -10,10 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 from jsonschema import Draft202012Validator
 
+from orchestrator.engine.scheduler import graph_of, run_after_end, run_begin, run_lock, steps_cancel
 from orchestrator.errors import Conflict, ValidationFailed
-from orchestrator.events import event_record
+from orchestrator.live.events import event_record
 from orchestrator.models import Tenant, User
-from orchestrator.scheduler import graph_of, run_after_end, run_begin, run_lock, steps_cancel
 from runs.models import RUN_TERMINAL, Run, RunStatus, RunTrigger, StepRun, StepStatus
 from workflows.models import Workflow, WorkflowStatus
 
@@ -169,7 +169,7 @@ def run_cancel(*, run: Run, reason: str = "Cancelled by request.") -> Run:
 @transaction.atomic
 def run_signal(*, run: Run, payload: Any, step_id: str | None = None) -> Run:
     """Continue a step waiting for a signal; the payload becomes its output."""
-    from orchestrator.executor import step_complete_waiting
+    from orchestrator.engine.executor import step_complete_waiting
 
     run = run_lock(run.id)
     waiting = (

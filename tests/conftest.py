@@ -6,8 +6,8 @@ import pytest
 from django.core.cache import cache
 from rest_framework.test import APIClient
 
-from orchestrator.authentication import token_pair_for
 from orchestrator.models import Role
+from orchestrator.tenancy.authentication import token_pair_for
 from tests.factories import TenantFactory, UserFactory, WorkflowFactory
 
 

@@ -7,8 +7,8 @@ import base64
 import httpx
 
 from integrations.providers import transport
-from orchestrator.execution import StepError, status_kind
-from orchestrator.netguard import HttpResult, origin
+from orchestrator.security.netguard import HttpResult, origin
+from orchestrator.step_types.execution import StepError, status_kind
 
 
 def auth_headers(config: dict) -> dict[str, str]:

@@ -7,8 +7,8 @@ from typing import Any
 from django.conf import settings
 
 from integrations.providers import transport
-from orchestrator.execution import StepError, status_kind
-from orchestrator.netguard import HttpResult
+from orchestrator.security.netguard import HttpResult
+from orchestrator.step_types.execution import StepError, status_kind
 
 
 def base_url(config: dict) -> str:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.conf import settings
 
 from integrations.providers import transport
-from orchestrator.execution import StepError, status_kind
+from orchestrator.step_types.execution import StepError, status_kind
 
 _POST_FIELDS = ("channel", "text", "blocks", "attachments", "thread_ts", "reply_broadcast", "mrkdwn",
                 "unfurl_links", "unfurl_media", "username", "icon_emoji", "icon_url")  # fmt: skip

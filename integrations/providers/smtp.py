@@ -13,8 +13,8 @@ import ssl
 from email.message import EmailMessage
 from email.utils import getaddresses, make_msgid
 
-from orchestrator.execution import StepError
-from orchestrator.netguard import resolve_checked
+from orchestrator.security.netguard import resolve_checked
+from orchestrator.step_types.execution import StepError
 
 
 class _PinnedSMTP(smtplib.SMTP):

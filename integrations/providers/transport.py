@@ -1,4 +1,4 @@
-"""Outbound HTTP for providers: the SSRF guard of orchestrator/netguard.py, plus credential hygiene.
+"""Outbound HTTP for providers: the SSRF guard of orchestrator/security/netguard.py, plus credential hygiene.
 
 * Redirects are followed by the guard, which drops credential headers as soon as a hop
   leaves the origin, so a redirect cannot carry an integration's secret to another host.
@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from typing import Any
 
-from orchestrator.execution import StepError
-from orchestrator.netguard import HttpResult, http_call
-from orchestrator.redaction import MASK, redact_text
+from orchestrator.security.netguard import HttpResult, http_call
+from orchestrator.security.redaction import MASK, redact_text
+from orchestrator.step_types.execution import StepError
 
 
 def scrub(value: Any, secrets: list[str]) -> Any:

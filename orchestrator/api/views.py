@@ -10,13 +10,13 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
+from orchestrator.api.health import health_report
 from orchestrator.api.serializers import StrictSerializer
-from orchestrator.authentication import TenantTokenObtainSerializer
 from orchestrator.errors import NotFound
-from orchestrator.health import health_report
 from orchestrator.models import User
-from orchestrator.services import user_update
 from orchestrator.step_types import registry
+from orchestrator.tenancy.authentication import TenantTokenObtainSerializer
+from orchestrator.tenancy.services import user_update
 
 
 class TokenView(TokenObtainPairView):

@@ -1,6 +1,9 @@
 """Benchmark sections for ``manage.py benchmark``; each is a function returning measurements.
 
 A new section (engine, events, …) is a module here with one function, added to ``SECTIONS``.
+``tasks`` holds raw Celery's baseline tasks, which only the benchmark's worker loads.
+
+May import anything; nothing imports it but the ``benchmark`` command.
 """
 
 from __future__ import annotations

@@ -40,7 +40,7 @@ def mark_done(key: str) -> None:
 
 def count_and_maybe_finish(key: str, total: int) -> None:
     if _redis().incr(f"{key}:count") == total:
-        from orchestrator.tasks import bench_done
+        from orchestrator.benchmarks.tasks import bench_done
 
         bench_done.delay(key)
 
@@ -62,7 +62,7 @@ class BenchWorker:
         env = {**os.environ, "ORCHESTRATOR_TASK_QUEUE": self.queue, "LOG_LEVEL": "WARNING"}
         cmd = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", self.queue, "--pool", "prefork",
                "--concurrency", str(os.cpu_count() or 2), "--without-gossip", "--without-mingle", "-l", "warning",
-               "-n", f"{self.queue}@%h"]  # fmt: skip
+               "-n", f"{self.queue}@%h", "--include", "orchestrator.benchmarks.tasks"]  # fmt: skip
         self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         from config.celery import app
 
@@ -83,7 +83,7 @@ class BenchWorker:
 
 
 def _raw_chain() -> float:
-    from orchestrator.tasks import bench_done, bench_noop
+    from orchestrator.benchmarks.tasks import bench_done, bench_noop
 
     key = f"bench:{uuid.uuid4().hex}"
     started = time.perf_counter()
@@ -93,7 +93,7 @@ def _raw_chain() -> float:
 
 
 def _raw_fan() -> float:
-    from orchestrator.tasks import bench_count
+    from orchestrator.benchmarks.tasks import bench_count
 
     key = f"bench:{uuid.uuid4().hex}"
     started = time.perf_counter()

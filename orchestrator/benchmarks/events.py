@@ -158,8 +158,8 @@ def run() -> list[Measurement]:
     if settings.EMBEDDED:
         raise CommandError("The events benchmark needs Redis and PostgreSQL: set REDIS_URL and DATABASE_URL.")
     from config.celery import app
-    from orchestrator.authentication import token_pair_for
     from orchestrator.models import Tenant, User
+    from orchestrator.tenancy.authentication import token_pair_for
     from runs.models import RUN_TERMINAL
     from runs.services import run_create
     from workflows.services import workflow_create

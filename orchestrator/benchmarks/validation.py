@@ -8,7 +8,7 @@ from typing import Any
 
 from orchestrator.benchmarks import Measurement
 from orchestrator.definitions import definition_errors, definition_normalize
-from orchestrator.expressions import analyze
+from orchestrator.definitions.expressions import analyze
 
 CHAIN_LENGTH = 10
 FAN_WIDTH = 20

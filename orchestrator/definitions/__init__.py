@@ -1,4 +1,9 @@
-"""Workflow definitions: normalization to the canonical form, validation, and the step graph."""
+"""Workflow definitions: normalization to the canonical form, validation, the step graph,
+and ``expressions`` (the sandboxed template language of ``{{ … }}``).
+
+May import: ``step_types`` (the registry the validator checks against) and ``errors``.
+Never the engine or the API.
+"""
 
 from orchestrator.definitions.graph import CycleError, downstream_of, sink_steps, topological_order, upstream_of
 from orchestrator.definitions.normalize import definition_normalize

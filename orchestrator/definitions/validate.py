@@ -13,10 +13,7 @@ from typing import Any
 
 from jsonschema import Draft202012Validator
 
-from orchestrator.definitions.gc_pause import gc_paused
-from orchestrator.definitions.graph import find_cycles, kahn_order, missing_ancestors, step_parents
-from orchestrator.definitions.schema_check import SchemaCheck, error_message, error_path
-from orchestrator.expressions import (
+from orchestrator.definitions.expressions import (
     analyze,
     as_expression,
     format_path,
@@ -24,6 +21,9 @@ from orchestrator.expressions import (
     iter_templates,
     template_strings,
 )
+from orchestrator.definitions.gc_pause import gc_paused
+from orchestrator.definitions.graph import find_cycles, kahn_order, missing_ancestors, step_parents
+from orchestrator.definitions.schema_check import SchemaCheck, error_message, error_path
 from orchestrator.step_types import StepType, registry
 
 STEP_ID = re.compile(r"^[A-Za-z_][A-Za-z0-9_-]{0,99}$")

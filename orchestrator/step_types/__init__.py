@@ -1,7 +1,12 @@
 """Step types: one module per type, each registering itself in ``registry``.
 
 Importing this package registers every type, in the order of ``_MODULES``, which
-is the order the node-types API lists them in.
+is the order the node-types API lists them in. ``execution`` is the contract between
+a type and the engine: what ``execute`` receives (``StepContext``) and may answer
+(an output, ``StepError``, or ``Suspend``/``FanOut``/``StartChild`` instructions).
+
+May import: ``definitions.expressions``, ``security``, and (lazily, for credentials)
+``integrations.step_calls``. Never the engine.
 """
 
 from importlib import import_module

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from orchestrator.execution import StepContext
 from orchestrator.step_types.base import StepType
+from orchestrator.step_types.execution import StepContext
 from orchestrator.step_types.registry import registry
 from orchestrator.step_types.schemas import positive_integer, templated
 
@@ -63,6 +63,6 @@ class AgentTaskStep(StepType):
     ]
 
     def execute(self, ctx: StepContext, config: dict) -> object:
-        from orchestrator.integration_auth import integration_llm_call
+        from integrations.step_calls import integration_llm_call
 
         return integration_llm_call(ctx, config)

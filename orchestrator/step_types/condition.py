@@ -3,9 +3,9 @@ from __future__ import annotations
 import re
 from typing import Any
 
-from orchestrator.execution import StepContext, StepError
-from orchestrator.expressions import ExpressionError, evaluate, is_template
+from orchestrator.definitions.expressions import ExpressionError, evaluate, is_template
 from orchestrator.step_types.base import StepType
+from orchestrator.step_types.execution import StepContext, StepError
 from orchestrator.step_types.registry import registry
 from orchestrator.step_types.schemas import step_id_list
 

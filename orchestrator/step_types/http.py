@@ -1,8 +1,8 @@
 from __future__ import annotations
 
-from orchestrator.execution import StepContext, StepError, status_kind
-from orchestrator.netguard import http_call
+from orchestrator.security.netguard import http_call
 from orchestrator.step_types.base import StepType
+from orchestrator.step_types.execution import StepContext, StepError, status_kind
 from orchestrator.step_types.registry import registry
 from orchestrator.step_types.schemas import TEMPLATE, positive_number, string_map, templated
 
@@ -95,7 +95,7 @@ class HttpRequestStep(StepType):
         if config.get("integration_id"):
             from functools import partial
 
-            from orchestrator.integration_auth import integration_http_call
+            from integrations.step_calls import integration_http_call
 
             # Resolves url against the integration's base_url, adds its auth, keeps the credentials
             # off cross-origin redirects and masks them in what comes back.

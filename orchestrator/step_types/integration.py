@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from orchestrator.execution import StepContext
 from orchestrator.step_types.base import StepType
+from orchestrator.step_types.execution import StepContext
 from orchestrator.step_types.registry import registry
 from orchestrator.step_types.schemas import templated
 
@@ -46,6 +46,6 @@ class IntegrationStep(StepType):
     ]
 
     def execute(self, ctx: StepContext, config: dict) -> object:
-        from orchestrator.integration_auth import integration_action
+        from integrations.step_calls import integration_action
 
         return integration_action(ctx, config)

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 from typing import Any, ClassVar
 
-from orchestrator.execution import FanOut, StepContext, StepError
-from orchestrator.expressions import evaluate
+from orchestrator.definitions.expressions import evaluate
 from orchestrator.step_types.base import StepType
+from orchestrator.step_types.execution import FanOut, StepContext, StepError
 from orchestrator.step_types.registry import registry
 from orchestrator.step_types.schemas import TEMPLATE, positive_integer
 

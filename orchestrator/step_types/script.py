@@ -10,8 +10,8 @@ import time
 
 from django.conf import settings
 
-from orchestrator.execution import StepContext, StepError
 from orchestrator.step_types.base import StepType
+from orchestrator.step_types.execution import StepContext, StepError
 from orchestrator.step_types.registry import registry
 from orchestrator.step_types.schemas import positive_number
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from orchestrator.execution import StartChild, StepContext, StepError
 from orchestrator.step_types.base import StepType
+from orchestrator.step_types.execution import StartChild, StepContext, StepError
 from orchestrator.step_types.registry import registry
 from orchestrator.step_types.schemas import templated
 

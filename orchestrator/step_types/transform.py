@@ -5,9 +5,9 @@ from typing import Any
 import jmespath
 from jmespath.exceptions import JMESPathError
 
-from orchestrator.execution import StepContext, StepError
-from orchestrator.expressions import is_template
+from orchestrator.definitions.expressions import is_template
 from orchestrator.step_types.base import StepType
+from orchestrator.step_types.execution import StepContext, StepError
 from orchestrator.step_types.registry import registry
 
 

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
-from orchestrator.execution import StepContext
 from orchestrator.step_types.base import StepType
+from orchestrator.step_types.execution import StepContext
 from orchestrator.step_types.registry import registry
 
 

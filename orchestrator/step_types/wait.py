@@ -5,9 +5,9 @@ from typing import Any
 
 from django.utils import timezone
 
-from orchestrator.execution import StepContext, StepError, Suspend
-from orchestrator.expressions import is_template
+from orchestrator.definitions.expressions import is_template
 from orchestrator.step_types.base import StepType
+from orchestrator.step_types.execution import StepContext, StepError, Suspend
 from orchestrator.step_types.registry import registry
 from orchestrator.step_types.schemas import templated
 

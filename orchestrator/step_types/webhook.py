@@ -4,9 +4,9 @@ import hashlib
 import hmac
 import json
 
-from orchestrator.execution import StepContext, StepError, status_kind
-from orchestrator.netguard import http_call
+from orchestrator.security.netguard import http_call
 from orchestrator.step_types.base import StepType
+from orchestrator.step_types.execution import StepContext, StepError, status_kind
 from orchestrator.step_types.registry import registry
 from orchestrator.step_types.schemas import positive_number, string_map
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from orchestrator.api.serializers import JSONObjectField, StrictSerializer
-from orchestrator.redaction import redact, redact_text
+from orchestrator.security.redaction import redact, redact_text
 from runs.models import Event, Run, StepRun
 
 

@@ -16,14 +16,14 @@ from rest_framework.views import APIView
 
 from orchestrator.api.pagination import paginated
 from orchestrator.errors import ValidationFailed
-from orchestrator.events import event_payload
-from orchestrator.redaction import redact, redact_text
+from orchestrator.live.events import event_payload
+from orchestrator.live.streams import EVENT_TYPES, run_stream_response
+from orchestrator.security.redaction import redact, redact_text
 from runs.api import serializers as s
 from runs.idempotency import idempotent
 from runs.models import RUN_TERMINAL, Run
 from runs.selectors import event_list, run_get, run_list, run_step_runs
 from runs.services import run_cancel, run_create, run_delete, run_resume, run_signal
-from runs.streams import EVENT_TYPES, run_stream_response
 from workflows.selectors import workflow_get
 
 TAG = ["Runs"]

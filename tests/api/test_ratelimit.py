@@ -7,7 +7,7 @@ import time
 import httpx
 from rest_framework.test import APIClient
 
-from orchestrator.ratelimit import WINDOW_SECONDS
+from orchestrator.tenancy.ratelimit import WINDOW_SECONDS
 from tests.conftest import client_for
 
 

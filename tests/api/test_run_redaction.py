@@ -3,7 +3,7 @@ the stored output stays whole for the steps that read it."""
 
 from __future__ import annotations
 
-from orchestrator.events import event_record
+from orchestrator.live.events import event_record
 from runs.models import Event, StepRun
 from runs.services import run_create
 from tests.conftest import client_for

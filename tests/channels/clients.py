@@ -11,7 +11,7 @@ import httpx
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 
-from orchestrator.events import event_payload
+from orchestrator.live.events import event_payload
 from runs.models import Event
 
 

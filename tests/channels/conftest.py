@@ -9,7 +9,7 @@ from types import SimpleNamespace
 import pytest
 from django.db import connection, transaction
 
-from orchestrator.authentication import token_pair_for
+from orchestrator.tenancy.authentication import token_pair_for
 from runs.models import Event, Run
 from runs.services import run_create
 from tests.engine.conftest import QUEUE, Worker, _engine_queue, flush_retrying_deadlocks, http_server  # noqa: F401

@@ -8,7 +8,7 @@ import pytest
 from django.db import transaction
 from django.utils import timezone
 
-from orchestrator.events import event_record
+from orchestrator.live.events import event_record
 from runs.models import Event
 from runs.services import run_create
 from tests.factories import WorkflowFactory

@@ -13,7 +13,7 @@ import redis
 from django.conf import settings
 from django.test import Client
 
-from orchestrator.events import event_publish
+from orchestrator.live.events import event_publish
 from tests.channels.clients import asse_frames, check_frames, read_stream, sse_frames, stored
 from tests.channels.conftest import HEARTBEAT, add_unpublished_events, bearer, gated_steps, start
 from tests.engine.conftest import wait_for_run

@@ -11,7 +11,7 @@ from django.conf import settings
 from django.test import Client
 
 from apikeys.services import api_key_create
-from orchestrator.events import event_publish
+from orchestrator.live.events import event_publish
 from runs.services import run_create, run_signal
 from tests.channels.clients import connect, stored, terminal, ws_close_code, ws_receive_until
 from tests.channels.conftest import HEARTBEAT, add_unpublished_events, gated_steps, make_workflow, start, token

@@ -6,7 +6,7 @@ import time
 
 import pytest
 
-from orchestrator.tasks import step_execute
+from orchestrator.engine.tasks import step_execute
 from runs.models import Event, StepRun
 from runs.services import run_create
 from tests.engine.conftest import wait_for_run

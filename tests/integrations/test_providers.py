@@ -10,9 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from orchestrator.execution import StepContext, StepError
-from orchestrator.integration_auth import integration_action, integration_http_call, integration_llm_call
+from integrations.step_calls import integration_action, integration_http_call, integration_llm_call
 from orchestrator.step_types.agent import AgentTaskStep
+from orchestrator.step_types.execution import StepContext, StepError
 from orchestrator.step_types.http import HttpRequestStep
 from orchestrator.step_types.integration import IntegrationStep
 from tests.integrations.conftest import (
@@ -413,7 +413,7 @@ def test_an_llm_or_slack_integration_also_gives_http_auth(member, admin_user, ap
 
 
 def test_integration_http_auth_resolves_the_url_and_adds_the_auth(member, admin_user, apis, make_integration):
-    from orchestrator.integration_auth import integration_http_auth
+    from integrations.step_calls import integration_http_auth
 
     integration = make_integration(admin_user, "http", http_config(apis))
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 from jinja2 import TemplateError
 
-from orchestrator.expressions import (
+from orchestrator.definitions.expressions import (
     ExpressionError,
     _ast_references,
     _env,

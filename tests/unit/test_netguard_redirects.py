@@ -7,7 +7,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
-from orchestrator.netguard import http_call
+from orchestrator.security.netguard import http_call
 
 
 def _server(location: str | None):

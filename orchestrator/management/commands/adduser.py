@@ -2,7 +2,7 @@ from django.core.management.base import BaseCommand, CommandError
 
 from orchestrator.errors import DomainError
 from orchestrator.models import Role, Tenant
-from orchestrator.services import user_create
+from orchestrator.tenancy.services import user_create
 
 
 class Command(BaseCommand):

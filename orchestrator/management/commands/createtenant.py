@@ -1,7 +1,7 @@
 from django.core.management.base import BaseCommand, CommandError
 
 from orchestrator.errors import DomainError
-from orchestrator.services import tenant_create
+from orchestrator.tenancy.services import tenant_create
 
 
 class Command(BaseCommand):

@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand
 
 from apikeys.services import api_key_create
 from orchestrator.models import Tenant, User
-from orchestrator.services import tenant_create
+from orchestrator.tenancy.services import tenant_create
 from workflows.api.examples import FETCH_AND_NOTIFY
 from workflows.models import Workflow
 from workflows.services import workflow_create

@@ -76,7 +76,7 @@ class Command(BaseCommand):
     def _serve_embedded(self, host: str, port: int) -> None:
         import uvicorn
 
-        from orchestrator.embedded import start_embedded_worker
+        from orchestrator.engine.embedded import start_embedded_worker
 
         stop_worker = start_embedded_worker()
         self.stdout.write(f"Serving on http://{host}:{port} (embedded: in-process broker, worker and beat)")

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from orchestrator.sweeper import reap_expired, sweep_due
+from orchestrator.engine.sweeper import reap_expired, sweep_due
 
 
 class Command(BaseCommand):

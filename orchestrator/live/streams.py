@@ -35,7 +35,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.http import StreamingHttpResponse
 
-from orchestrator.events import event_payload
+from orchestrator.live.events import event_payload
 from runs.models import Event
 
 logger = logging.getLogger(__name__)

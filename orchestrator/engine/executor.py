@@ -27,12 +27,12 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from orchestrator.events import event_record, events_buffered
-from orchestrator.execution import FanOut, StartChild, StepContext, StepError, Suspend
-from orchestrator.expressions import ExpressionError, evaluate, referenced_steps, render
-from orchestrator.redaction import redact, redact_text
-from orchestrator.scheduler import branch_skip, graph_of, run_context, run_lock, step_queue, step_settled
+from orchestrator.definitions.expressions import ExpressionError, evaluate, referenced_steps, render
+from orchestrator.engine.scheduler import branch_skip, graph_of, run_context, run_lock, step_queue, step_settled
+from orchestrator.live.events import event_record, events_buffered
+from orchestrator.security.redaction import redact, redact_text
 from orchestrator.step_types import registry
+from orchestrator.step_types.execution import FanOut, StartChild, StepContext, StepError, Suspend
 from runs.models import Run, RunStatus, StepRun, StepStatus
 
 logger = logging.getLogger(__name__)
@@ -247,7 +247,7 @@ def _logs(ctx: StepContext, existing: str = "") -> str:
 
 def _settled(run: Run, step_run: StepRun) -> None:
     if step_run.parent_id is not None:
-        from orchestrator.loops import loop_iteration_settled
+        from orchestrator.engine.loops import loop_iteration_settled
 
         loop_iteration_settled(run, step_run)
     else:
@@ -281,8 +281,8 @@ def _apply(run: Run, step_run: StepRun, step: dict, outcome: Outcome, ctx: StepC
         _suspend(run, step_run, result)
         return
     if isinstance(result, (FanOut, StartChild)):
-        from orchestrator.loops import loop_start
-        from orchestrator.subruns import child_start
+        from orchestrator.engine.loops import loop_start
+        from orchestrator.engine.subruns import child_start
 
         step_run.save(update_fields=claim_fields)
         buffered, sequence = len(run._event_buffer), run.event_sequence

@@ -33,7 +33,7 @@ from rest_framework import exceptions
 
 from apikeys.authentication import ApiKeyAuthentication
 from apikeys.services import KEY_PREFIX
-from orchestrator.authentication import TenantJWTAuthentication
+from orchestrator.tenancy.authentication import TenantJWTAuthentication
 
 _QUERY_SECRET = re.compile(r"([?&](?:token|api_key)=)[^&\s\"]*")
 

@@ -31,8 +31,8 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from orchestrator.events import event_record
-from orchestrator.expressions import ExpressionError, render
+from orchestrator.definitions.expressions import ExpressionError, render
+from orchestrator.live.events import event_record
 from runs.models import STEP_TERMINAL, Run, RunStatus, StepRun, StepStatus
 
 logger = logging.getLogger(__name__)
@@ -88,7 +88,7 @@ def _rule_met(rule: str, step_run: StepRun) -> bool:
 
 def step_dispatch(step_run: StepRun, *, countdown: float | None = None) -> None:
     """Send "execute step run X, attempt N" once the transaction commits."""
-    from orchestrator.tasks import step_execute
+    from orchestrator.engine.tasks import step_execute
 
     timeout = getattr(step_run, "_timeout", None) or settings.ORCHESTRATOR_DEFAULT_STEP_TIMEOUT
     step_run_id, attempt, run_id = step_run.id, step_run.attempt, step_run.run_id
@@ -319,7 +319,7 @@ def run_finish(run: Run) -> None:
 
 def run_after_end(run: Run) -> None:
     """A run ended (any terminal status): free its slot; tell a waiting parent step."""
-    from orchestrator.tasks import run_child_finished, runs_admit
+    from orchestrator.engine.tasks import run_child_finished, runs_admit
 
     tenant_id, run_id, parent = run.tenant_id, run.id, run.parent_step_run_id
     transaction.on_commit(lambda: runs_admit.delay(tenant_id))

@@ -7,7 +7,7 @@ from celery import shared_task
 
 @shared_task(name="orchestrator.step_execute", bind=True, acks_late=True, ignore_result=True)
 def step_execute(self, step_run_id: str, attempt: int, run_id: str | None = None) -> None:
-    from orchestrator.executor import step_run_execute
+    from orchestrator.engine.executor import step_run_execute
 
     # run_id saves a lookup; messages from before it was sent still work without it.
     step_run_execute(step_run_id=step_run_id, attempt=attempt, task_id=self.request.id or "", run_id=run_id)
@@ -22,7 +22,7 @@ def runs_admit(tenant_id: str) -> None:
 
 @shared_task(name="orchestrator.run_child_finished", acks_late=True, ignore_result=True)
 def run_child_finished(child_run_id: str) -> None:
-    from orchestrator.subruns import child_finished
+    from orchestrator.engine.subruns import child_finished
 
     child_finished(child_run_id=child_run_id)
 
@@ -30,7 +30,7 @@ def run_child_finished(child_run_id: str) -> None:
 @shared_task(name="orchestrator.sweep", acks_late=True, ignore_result=True, soft_time_limit=50, time_limit=60)
 def sweep() -> None:
     """Every second or two (beat): due retries, finished waits, overdue runs."""
-    from orchestrator.sweeper import sweep_due
+    from orchestrator.engine.sweeper import sweep_due
 
     sweep_due()
 
@@ -38,27 +38,6 @@ def sweep() -> None:
 @shared_task(name="orchestrator.reap", acks_late=True, ignore_result=True, soft_time_limit=50, time_limit=60)
 def reap() -> None:
     """Every few seconds (beat): steps whose worker died, lost messages."""
-    from orchestrator.sweeper import reap_expired
+    from orchestrator.engine.sweeper import reap_expired
 
     reap_expired()
-
-
-# Raw Celery doing the benchmark's shapes (manage.py benchmark): the baseline the engine is compared with.
-@shared_task(name="orchestrator.bench_noop", acks_late=True, ignore_result=True)
-def bench_noop() -> None:
-    return None
-
-
-@shared_task(name="orchestrator.bench_done", acks_late=True, ignore_result=True)
-def bench_done(key: str) -> None:
-    from orchestrator.benchmarks.engine import mark_done
-
-    mark_done(key)
-
-
-@shared_task(name="orchestrator.bench_count", acks_late=True, ignore_result=True)
-def bench_count(key: str, total: int) -> None:
-    """One member of a group; the last to finish sends the callback (a chord without a backend)."""
-    from orchestrator.benchmarks.engine import count_and_maybe_finish
-
-    count_and_maybe_finish(key, total)

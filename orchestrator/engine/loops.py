@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from django.utils import timezone
 
-from orchestrator.events import event_record
-from orchestrator.execution import FanOut
-from orchestrator.scheduler import step_queue, step_settled
+from orchestrator.engine.scheduler import step_queue, step_settled
+from orchestrator.live.events import event_record
+from orchestrator.step_types.execution import FanOut
 from runs.models import STEP_TERMINAL, Run, StepRun, StepStatus
 
 

@@ -6,8 +6,8 @@ from django.db import transaction
 from django.utils import timezone
 
 from orchestrator.errors import DomainError
-from orchestrator.events import event_record
-from orchestrator.execution import StartChild, StepError
+from orchestrator.live.events import event_record
+from orchestrator.step_types.execution import StartChild, StepError
 from runs.models import Run, RunStatus, StepRun, StepStatus
 
 
@@ -37,7 +37,7 @@ def child_start(run: Run, step_run: StepRun, start: StartChild) -> None:
         step_run.completed_at = timezone.now()
         step_run.save(update_fields=["status", "output", "completed_at", "logs", "lease_expires_at"])
         event_record(run=run, type="step_completed", step_id=step_run.step_id, data={"output": step_run.output})
-        from orchestrator.scheduler import step_settled
+        from orchestrator.engine.scheduler import step_settled
 
         step_settled(run, step_run)
         return
@@ -49,8 +49,8 @@ def child_start(run: Run, step_run: StepRun, start: StartChild) -> None:
 
 def child_finished(*, child_run_id: str) -> None:
     """The child ended: its parent step completes with its outputs, or fails."""
-    from orchestrator.executor import step_complete_waiting, step_failed_or_retry
-    from orchestrator.scheduler import run_lock
+    from orchestrator.engine.executor import step_complete_waiting, step_failed_or_retry
+    from orchestrator.engine.scheduler import run_lock
 
     child = Run.objects.filter(id=child_run_id).only("parent_step_run_id", "status").first()
     if child is None or child.parent_step_run_id is None:

@@ -5,7 +5,7 @@ Routes (config/routing.py):
 * ``/ws/runs/{run_id}``: one run's events;
 * ``/ws/workflows/{workflow_id}``: the events of every run of a workflow.
 
-Authentication (orchestrator/ws_auth.py): ``?token=<JWT>``, ``?api_key=wfb_…``, the API's
+Authentication (orchestrator/live/ws_auth.py): ``?token=<JWT>``, ``?api_key=wfb_…``, the API's
 ``Authorization`` / ``X-API-Key`` headers, or the session cookie from an allowed origin.
 
 Close codes (the socket is accepted first, so that clients see the code, not a bare
@@ -21,7 +21,7 @@ Frames from the server are event objects, the same JSON as ``GET /api/events`` i
 (``id, sequence, type, run_id, workflow_id, step_id, timestamp, data``), or an error
 ``{"error": {"code", "message", "details"}}`` answering a bad client frame.
 
-What is sent, without gap or duplicate per run (runs/streams.py ``RunCursor``):
+What is sent, without gap or duplicate per run (orchestrator/live/streams.py ``RunCursor``):
 
 * ``/ws/runs/{id}``: with ``?after=N``, the stored events after N, then live ones; without
   it, live events from the moment of connection (nothing already stored). The socket
@@ -57,8 +57,8 @@ from channels.db import database_sync_to_async
 from channels.generic.websocket import AsyncJsonWebsocketConsumer
 from django.utils import timezone
 
+from orchestrator.live.streams import RunCursor, heartbeat_seconds, run_group
 from runs.models import Run
-from runs.streams import RunCursor, heartbeat_seconds, run_group
 from workflows.models import Workflow
 
 CLOSE_BAD_REQUEST = 4400
@@ -151,7 +151,7 @@ class _EventsConsumer(AsyncJsonWebsocketConsumer, ABC):
         self.lock = asyncio.Lock()  # live delivery, replays and the poller take turns
         self.poller: asyncio.Task | None = None
         group = self.subscribe_to(admitted["target"])
-        # Subscribe before reading the database (see runs/streams.py).
+        # Subscribe before reading the database (see orchestrator/live/streams.py).
         await self.channel_layer.group_add(group, self.channel_name)
         self.groups.append(group)
         await self.accept()
@@ -203,7 +203,7 @@ class _EventsConsumer(AsyncJsonWebsocketConsumer, ABC):
             self.finished(cursor)
 
     async def run_event(self, message: dict) -> None:
-        """A ``run.event`` message from the channel layer (orchestrator/publisher.py)."""
+        """A ``run.event`` message from the channel layer (orchestrator/live/publisher.py)."""
         event = message.get("event")
         if not isinstance(event, dict):
             return

@@ -18,7 +18,7 @@ from urllib.parse import urljoin
 import httpx
 from django.conf import settings
 
-from orchestrator.execution import StepError
+from orchestrator.step_types.execution import StepError
 
 MAX_REDIRECTS = 5
 

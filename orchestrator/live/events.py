@@ -20,7 +20,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from orchestrator.redaction import redact
+from orchestrator.security.redaction import redact
 from runs.models import Event, Run
 
 
@@ -105,6 +105,6 @@ def event_payload(event: Event) -> dict[str, Any]:
 
 
 def event_publish(event: Event) -> None:
-    from orchestrator.publisher import publish
+    from orchestrator.live.publisher import publish
 
     publish(event.tenant_id, event.workflow_id, event.run_id, event_payload(event))

@@ -17,9 +17,9 @@ from typing import Any
 from celery.exceptions import SoftTimeLimitExceeded
 
 from orchestrator.errors import DomainError
-from orchestrator.execution import StepContext, StepError
-from orchestrator.netguard import HttpResult
-from orchestrator.redaction import redact_text
+from orchestrator.security.netguard import HttpResult
+from orchestrator.security.redaction import redact_text
+from orchestrator.step_types.execution import StepContext, StepError
 
 DEFAULT_SYSTEM_PROMPT = (
     "You are an agent inside a workflow. Reach the goal you are given, using the input when there is one. "

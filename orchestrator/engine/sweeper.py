@@ -15,9 +15,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
-from orchestrator.events import event_record
-from orchestrator.execution import StepError
-from orchestrator.scheduler import run_after_end, run_lock, step_dispatch, step_queue, steps_cancel
+from orchestrator.engine.scheduler import run_after_end, run_lock, step_dispatch, step_queue, steps_cancel
+from orchestrator.live.events import event_record
+from orchestrator.step_types.execution import StepError
 from runs.models import RUN_TERMINAL, Run, RunStatus, StepRun, StepStatus
 
 logger = logging.getLogger(__name__)
@@ -38,7 +38,7 @@ def _dispatch_due(now) -> int:
 
 
 def _finish_waits(now) -> int:
-    from orchestrator.executor import step_complete_waiting
+    from orchestrator.engine.executor import step_complete_waiting
 
     count = 0
     due = StepRun.objects.filter(status=StepStatus.WAITING, due_at__lte=now, wait_signal="")
@@ -96,7 +96,7 @@ def _reap_step(step_run_id: str, now) -> bool:
     ORCHESTRATOR_MAX_WORKER_LOSSES times whatever its retry policy; after that
     the retry policy decides, as for a network error.
     """
-    from orchestrator.executor import step_failed_or_retry
+    from orchestrator.engine.executor import step_failed_or_retry
 
     with transaction.atomic():
         step_run = StepRun.objects.filter(id=step_run_id).only("run_id").first()
