@@ -13,6 +13,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 PYTEST_ARGS ?=
+# Both cores: each test file runs whole in one xdist process (module-scoped workers and servers).
+PYTEST_XDIST ?= -n 2 --dist loadfile
 
 # `make test` defaults; the environment (or `make test DATABASE_URL=...`) overrides them.
 TEST_DATABASE_URL := postgres://postgres@127.0.0.1:5432/orchestrator
@@ -75,7 +77,7 @@ test: venv
 	bash scripts/ensure_services.sh
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/python -m pytest $(PYTEST_ARGS)
+	$(BIN)/python -m pytest $(PYTEST_XDIST) $(PYTEST_ARGS)
 
 lint: venv
 	$(BIN)/ruff check .
