@@ -329,3 +329,69 @@ def template_delete(*, template: Template) -> None:
     if template.is_builtin:
         raise Forbidden("Built-in templates are read-only.")
     template.delete()
+
+
+# --- matching an instruction against the library ---------------------------------------------------
+
+MATCH_STOPWORDS = frozenset(
+    """a an the of to for in on at by with from into and or it its them their this that these those is are be
+    i we you me us my our your need want would like please set up create build make give get have use using
+    workflow workflows step steps something thing things some any one can should could will just also""".split()
+)
+_SUFFIXES = ("izations", "ization", "ations", "ation", "ings", "ing", "ies", "ied", "ers", "ed", "es", "er", "s", "y")
+
+
+def _stem(word: str) -> str:
+    for suffix in _SUFFIXES:
+        if word.endswith(suffix) and len(word) - len(suffix) >= 4:
+            return word[: -len(suffix)]
+    return word
+
+
+def _tokens(text: str) -> list[str]:
+    return [_stem(w) for w in re.findall(r"[a-z][a-z0-9]+", text.lower()) if w not in MATCH_STOPWORDS]
+
+
+def _vocabulary(template: Template) -> tuple[set[str], set[str], list[str]]:
+    """(strong words: name and keywords, weak words: description, keyword phrases of 2+ words)."""
+    keywords = [str(k).lower() for k in template.keywords or []]
+    strong = set(_tokens(template.name)) | {t for k in keywords for t in _tokens(k)}
+    weak = set(_tokens(template.description)) - strong
+    phrases = [k for k in keywords if " " in k or "-" in k]
+    return strong, weak, phrases
+
+
+def template_match(*, tenant: Tenant, text: str) -> tuple[Template, float] | None:
+    """The template an instruction describes best, with a score in [0, 1], or None.
+
+    The score is the share of the instruction's words (weighted by how rare each is across the
+    templates, so "uptime" counts more than "fetch") that the template's name and keywords
+    (full weight) or description (half) contain, plus a little for each keyword phrase said
+    as it is ("dead letter"). ``text`` should come without URLs, addresses and schedule words.
+    """
+    import math
+
+    words = _tokens(text)
+    if not words:
+        return None
+    templates = list(template_list(tenant=tenant).only("id", "slug", "name", "description", "keywords", "tenant"))
+    vocabularies = {t.id: _vocabulary(t) for t in templates}
+    n = len(templates) or 1
+    document_frequency: dict[str, int] = {}
+    for strong, weak, _ in vocabularies.values():
+        for word in strong | weak:
+            document_frequency[word] = document_frequency.get(word, 0) + 1
+    weight = {w: math.log(1 + n / document_frequency.get(w, 0.5)) for w in set(words)}
+    total = sum(weight[w] for w in words)
+    lowered = text.lower()
+    best: tuple[Template, float] | None = None
+    for template in templates:
+        strong, weak, phrases = vocabularies[template.id]
+        if len(strong & set(words)) < 2:  # one shared word ("check") does not describe a template
+            continue
+        covered = sum(weight[w] * (1.0 if w in strong else 0.5 if w in weak else 0.0) for w in words)
+        score = covered / total + 0.1 * sum(1 for p in phrases if p in lowered or p.replace("-", " ") in lowered)
+        score = min(1.0, score)
+        if best is None or score > best[1]:
+            best = (template, score)
+    return best
