@@ -183,7 +183,9 @@ class Template(models.Model):
                 fields=["slug"], condition=models.Q(tenant__isnull=True), name="template_builtin_slug_unique"
             ),
             models.UniqueConstraint(
-                fields=["tenant", "name"], condition=models.Q(tenant__isnull=False), name="template_name_unique_per_tenant"
+                fields=["tenant", "name"],
+                condition=models.Q(tenant__isnull=False),
+                name="template_name_unique_per_tenant",
             ),
         ]
         indexes = [models.Index(fields=["tenant", "category"])]
@@ -191,15 +193,27 @@ class Template(models.Model):
     def __str__(self) -> str:
         return f"{self.name} ({self.id})"
 
+    def save(self, *args, **kwargs) -> None:
+        self.search_text_refresh()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
+        super().save(*args, **kwargs)
+
+    def search_text_refresh(self) -> None:
+        """Also called before bulk writes, which skip save()."""
+        self.search_text = " ".join([self.name, self.description, *map(str, self.keywords or [])]).lower()
+
     @property
     def is_builtin(self) -> bool:
         return self.tenant_id is None
 
-    def save(self, *args, **kwargs) -> None:
-        self.search_text = " ".join([self.name, self.description, *map(str, self.keywords or [])]).lower()
-        if kwargs.get("update_fields") is not None:
-            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
-        super().save(*args, **kwargs)
+    @property
+    def slug_or_none(self) -> str | None:
+        return self.slug or None
+
+    @property
+    def source_workflow_or_none(self) -> str | None:
+        return self.source_workflow_id or None
 
     def full_definition(self) -> dict:
         return {"name": self.name, "description": self.description, **self.definition}

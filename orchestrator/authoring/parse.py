@@ -247,11 +247,12 @@ def workflow_parse(*, tenant: Tenant, instruction: str, context: dict | None = N
     started = time.perf_counter()
     instruction = instruction_check(instruction)
     context = context_check(context)
-    workflow = _parse(tenant=tenant, instruction=instruction, context=context)
+    workflow = workflow_draft(tenant=tenant, instruction=instruction, context=context)
     return {"workflow": workflow, "parse_time_ms": round((time.perf_counter() - started) * 1000, 2)}
 
 
-def _parse(*, tenant: Tenant, instruction: str, context: dict) -> dict:
+def workflow_draft(*, tenant: Tenant, instruction: str, context: dict) -> dict:
+    """The parse result (the "workflow" of ``workflow_parse``) for a checked instruction and context."""
     from orchestrator.authoring.llm_source import LlmFailed, llm_integration_find, parse_llm
     from orchestrator.authoring.templates import template_match
 

@@ -132,7 +132,7 @@ _VERB_WORDS = FETCH_VERBS | SEND_VERBS | AGENT_VERBS | TRANSFORM_VERBS | WAIT_VE
 _CLAUSE_START = (
     r"(?:if|unless|when|whenever|otherwise|else|for\s+(?:each|every)|loop|iterate|go\s+through|ask|get|"
     + ("|".join(sorted(_VERB_WORDS, key=len, reverse=True)))
-    + r")\b"
+    + r")(?:e?s)?\b"
 )
 
 URL_RE = re.compile(r"https?://[^\s<>\"'`,;)\]]+", re.IGNORECASE)
@@ -264,6 +264,9 @@ def _words(text: str) -> list[str]:
 
 
 def _host_path(url: str) -> str:
+    template = re.fullmatch(r"\{\{\s*([\w.]+)\s*\}\}", url)
+    if template:
+        return template.group(1)  # "input.url"
     parts = urlsplit(url)
     path = parts.path.rstrip("/")
     return (parts.netloc + path)[:60] if parts.netloc else url[:60]
@@ -455,7 +458,7 @@ class _Builder:
             params = {"query": obj or clause}
         self.notes.append(f"Check the parameters of {tool}; they were guessed from the sentence.")
         self.guesses += 1
-        name = f"{provider.replace('_', ' ').title()}: {action.replace('_', ' ')}"
+        name = f"{action.replace('_', ' ').capitalize()} in {provider.replace('_', ' ').title()}"
         return self.add(Draft("integration", name, {"action": tool, "params": params}, f"{action}_{provider}"))
 
     def wait_seconds(self, seconds: int, text: str) -> Draft:
@@ -542,8 +545,10 @@ def _leading_verb(words: list[str]) -> tuple[str | None, int]:
         )
         if word in _VERB_WORDS:
             return word, index
-        if word.endswith("s") and word[:-1] in _VERB_WORDS and index == 0:
+        if word.endswith("s") and word[:-1] in _VERB_WORDS:  # "… that scrapes a URL"
             return word[:-1], index
+        if word.endswith("es") and word[:-2] in _VERB_WORDS:  # "pushes", "fetches"
+            return word[:-2], index
         return None, index
     return None, -1
 
@@ -663,7 +668,8 @@ class _Reader:
                     b.http("{{ item }}", method, text)
                 elif verb in FETCH_VERBS and _object_phrase(rest):
                     obj = _object_phrase(rest)
-                    ref = b.add_input(f"{obj}_url", {"type": "string", "description": f"Where {obj} comes from."})
+                    name = obj if re.search(r"\b(?:url|link|address|endpoint)$", obj) else f"{obj}_url"
+                    ref = b.add_input(name, {"type": "string", "description": f"Where {obj} comes from."})
                     b.notes.append(f"No address was given for {obj}: the run input '{ref[6:]}' holds it.")
                     b.guesses += 1
                     b.http("{{ " + ref + " }}", method, text)
@@ -825,6 +831,9 @@ def _method(text: str, default: str) -> str:
 
 def _goal(text: str, verb: str) -> str:
     goal = ENTITY_RE.sub("", text)
+    first = goal.split(" ", 1)
+    if first and first[0].lower() not in _VERB_WORDS and first[0].lower().rstrip("s") in _VERB_WORDS | {verb}:
+        goal = verb + (" " + first[1] if len(first) > 1 else "")  # "summarizes the content" → "summarize …"
     goal = re.sub(r"\b(?:from|at|of|in|to)\s*(?=[,.]|$)", "", goal).strip(" ,")
     goal = re.sub(r"\s+", " ", goal)
     return goal[0].upper() + goal[1:] if goal else verb.capitalize()
@@ -1203,6 +1212,16 @@ def _description(steps: list[Draft], schedule: Schedule | None) -> str:
 # --- entry point ----------------------------------------------------------------------------------
 
 
+# "Create a workflow that scrapes a URL …", "I want an automation to …": the request, not a step.
+_LEAD_IN = re.compile(
+    r"^\s*(?:please\s+)?(?:(?:i|we)\s+(?:want|need|would\s+like)\s+(?:to\s+(?:have|build|create|make)\s+)?|"
+    r"(?:can\s+you\s+)?(?:create|build|make|set\s+up|give\s+me|write|generate)\s+)"
+    r"(?:a|an|the|one|me\s+a)?\s*(?:new\s+)?(?:simple\s+)?(?:workflow|automation|flow|pipeline|job|bot|zap)\s*"
+    r"(?:that|which|to|for|in\s+which|where)?\s+",
+    re.IGNORECASE,
+)
+
+
 def _strip_spans(text: str, spans: list[tuple[int, int]]) -> str:
     out, last = [], 0
     for start, end in sorted(spans):
@@ -1222,6 +1241,7 @@ def parse_rules(instruction: str, *, tools: list[str] | None = None) -> Parsed:
     schedule = schedule_from_text(instruction)
     text = _strip_spans(instruction, schedule.spans) if schedule else instruction
     text = re.sub(r"^(?:please\s+)?(?:run|do this|start)\s*[,:]\s*", "", text.strip(), flags=re.I)
+    text = _LEAD_IN.sub("", text)
     protected, entities = _protect(text, tools)
     builder = _Builder(entities, tools)
     reader = _Reader(builder)

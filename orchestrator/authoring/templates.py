@@ -90,10 +90,6 @@ def _builtin_fields(entry: dict) -> dict[str, Any]:
     }
 
 
-def _search_text(fields: dict) -> str:
-    return " ".join([fields["name"], fields["description"], *map(str, fields["keywords"])]).lower()
-
-
 @transaction.atomic
 def library_load() -> dict[str, int]:
     """Make the built-in rows equal the data files; idempotent. → counts of what changed."""
@@ -104,11 +100,12 @@ def library_load() -> dict[str, int]:
         fields = _builtin_fields(entry)
         row = existing.get(slug)
         if row is None:
-            created.append(Template(slug=slug, tenant=None, search_text=_search_text(fields), **fields))
+            created.append(Template(slug=slug, tenant=None, **fields))
+            created[-1].search_text_refresh()
         elif any(getattr(row, name) != value for name, value in fields.items()):
             for name, value in fields.items():
                 setattr(row, name, value)
-            row.search_text = _search_text(fields)
+            row.search_text_refresh()
             row.updated_at = timezone.now()  # bulk_update does not apply auto_now
             updated.append(row)
     Template.objects.bulk_create(created)
