@@ -1,0 +1,12 @@
+"""Fixtures for authoring: the integrations package's provider stand-ins (an OpenAI-compatible
+API, Slack, a bearer HTTP API, SMTP) and its encryption key, reused as they are."""
+
+from __future__ import annotations
+
+from tests.integrations.conftest import (  # noqa: F401  (fixtures)
+    apis,
+    encryption_keys,
+    integration_worker,
+    make_integration,
+    smtp_server,
+)
