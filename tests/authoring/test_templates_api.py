@@ -29,6 +29,18 @@ def test_the_library_has_a_dozen_useful_templates_across_categories(api_client):
         assert properties and all("default" in p and "description" in p for p in properties.values())
 
 
+@pytest.mark.parametrize("slug", [entry["slug"] for entry in library()])
+def test_each_builtin_validates_and_installs_as_it_is(member, slug):
+    from orchestrator.authoring.templates import template_install
+    from orchestrator.definitions import definition_errors, definition_normalize
+
+    template = Template.objects.get(slug=slug)
+    assert definition_errors(definition_normalize(template.full_definition())) == []
+    workflow = template_install(template=template, user=member)
+    assert workflow.definition["steps"] == template.definition["steps"]
+    assert workflow.trigger_type == template.trigger_type and workflow.description == template.description
+
+
 def test_filters_search_and_pages(api_client):
     ai = api_client.get("/api/workflows/templates?category=ai").json()
     assert ai["total"] >= 2 and {t["category"] for t in ai["templates"]} == {"ai"}
@@ -137,8 +149,22 @@ def test_saving_a_workflow_as_template_strips_integrations_and_stays_in_the_tena
         name="Notify deploys",
         definition={
             "steps": [
-                {"id": "tell", "type": "integration", "config": {"action": "slack.post_message", "integration_id": slack.id, "channel": "#d", "text": "x"}},
-                {"id": "think", "type": "agent_task", "depends_on": ["tell"], "config": {"goal": "x", "agent_id": "gpt"}},
+                {
+                    "id": "tell",
+                    "type": "integration",
+                    "config": {
+                        "action": "slack.post_message",
+                        "integration_id": slack.id,
+                        "channel": "#d",
+                        "text": "x",
+                    },
+                },
+                {
+                    "id": "think",
+                    "type": "agent_task",
+                    "depends_on": ["tell"],
+                    "config": {"goal": "x", "agent_id": "gpt"},
+                },
             ]
         },
     )
@@ -151,11 +177,16 @@ def test_saving_a_workflow_as_template_strips_integrations_and_stays_in_the_tena
     assert template["source_workflow_id"] == workflow.id
     configs = [s["config"] for s in template["definition"]["steps"]]
     assert all("integration_id" not in c and "agent_id" not in c for c in configs)
-    assert {(i["type"], tuple(i["steps"])) for i in template["integrations"]} == {("slack", ("tell",)), ("llm", ("think",))}
+    assert {(i["type"], tuple(i["steps"])) for i in template["integrations"]} == {
+        ("slack", ("tell",)),
+        ("llm", ("think",)),
+    }
     listed = admin_client.get("/api/workflows/templates?is_builtin=false").json()
     assert [t["id"] for t in listed["templates"]] == [template["id"]]
     assert outsider_client.get(f"/api/workflows/templates/{template['id']}").status_code == 404
-    assert outsider_client.post(f"/api/workflows/templates/{template['id']}/install", {}, format="json").status_code == 404
+    assert (
+        outsider_client.post(f"/api/workflows/templates/{template['id']}/install", {}, format="json").status_code == 404
+    )
     duplicate = admin_client.post("/api/workflows/templates", {"workflow_id": workflow.id}, format="json")
     assert duplicate.status_code == 409
 
