@@ -148,9 +148,8 @@ def _from_rules(parsed: Parsed) -> dict:
     )
 
 
-def _entity_text(instruction: str) -> str:
+def _entity_text(instruction: str, schedule: Any) -> str:
     """The instruction without URLs, addresses, channels and schedule words: what templates are matched on."""
-    schedule = schedule_from_text(instruction)
     text = instruction
     if schedule:
         for start, end in sorted(schedule.spans, reverse=True):
@@ -266,7 +265,8 @@ def workflow_draft(*, tenant: Tenant, instruction: str, context: dict) -> dict:
         not_understood = exc
 
     if wanted in ("auto", "template"):
-        match = template_match(tenant=tenant, text=_entity_text(instruction))
+        schedule = rules.schedule if rules is not None else schedule_from_text(instruction)
+        match = template_match(tenant=tenant, text=_entity_text(instruction, schedule))
         if match is not None:
             template, score = match
             beats_rules = rules is None or score >= rules.confidence + TEMPLATE_MARGIN

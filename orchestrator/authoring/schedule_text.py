@@ -129,7 +129,7 @@ TZ_REGIONS = {
 def _cities() -> dict[str, str]:
     """ "new york" → America/New_York: the last part of every IANA name, in words."""
     cities: dict[str, str] = {}
-    for name in sorted(available_timezones()):
+    for name in sorted(_zones()):
         if "/" in name and not name.startswith(("Etc/", "SystemV/", "US/")):
             city = name.rsplit("/", 1)[1].replace("_", " ").lower()
             cities.setdefault(city, name)
@@ -461,9 +461,14 @@ def _scan(text: str) -> _Parts:
     return parts
 
 
+@cache
+def _zones() -> frozenset[str]:
+    return frozenset(available_timezones())  # reads the zoneinfo tree: tens of ms, so once per process
+
+
 def _scan_timezone(scanner: _Scanner) -> str | None:
     text = scanner.text
-    zones = available_timezones()
+    zones = _zones()
     for match in scanner.finditer(_TZ_IANA):
         if match.group(0) in zones:
             scanner.take(match)

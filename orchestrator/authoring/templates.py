@@ -11,7 +11,7 @@ from __future__ import annotations
 import copy
 import json
 import re
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -351,7 +351,13 @@ def _tokens(text: str) -> list[str]:
 
 def _vocabulary(template: Template) -> tuple[set[str], set[str], list[str]]:
     """(strong words: name and keywords, weak words: description, keyword phrases of 2+ words)."""
-    keywords = [str(k).lower() for k in template.keywords or []]
+    return _vocabulary_of(template.name, template.description, tuple(str(k) for k in template.keywords or []))
+
+
+@lru_cache(maxsize=1024)
+def _vocabulary_of(name: str, description: str, keywords: tuple[str, ...]) -> tuple[set[str], set[str], list[str]]:
+    template = Template(name=name, description=description)
+    keywords = [k.lower() for k in keywords]
     strong = set(_tokens(template.name)) | {t for k in keywords for t in _tokens(k)}
     weak = set(_tokens(template.description)) - strong
     phrases = [k for k in keywords if " " in k or "-" in k]
