@@ -17,7 +17,7 @@ from orchestrator.authoring.code_export import language_check, workflow_code, wo
 from orchestrator.authoring.generation import generation_start
 from orchestrator.authoring.parse import workflow_parse
 from workflows.api import authoring_serializers as s
-from workflows.api.authoring_examples import GENERATE_LINES, PARSE_REQUEST, PARSE_RESPONSE
+from workflows.api.authoring_examples import GENERATE_OPS, GENERATE_PROMPT, PARSE_REQUEST, PARSE_RESPONSE
 from workflows.selectors import workflow_get
 
 TAG = ["Authoring"]
@@ -57,6 +57,7 @@ class WorkflowParseView(APIView):
 
     @extend_schema(
         tags=TAG,
+        operation_id="workflows_parse",
         summary="Natural language → a workflow definition (template, llm or rules)",
         description=(
             "Sources, best first: a template of the library the instruction describes; the tenant's `llm` "
@@ -96,6 +97,7 @@ class WorkflowGenerateView(_AnyAccept, APIView):
 
     @extend_schema(
         tags=TAG,
+        operation_id="workflows_generate",
         summary="Generate a workflow step by step: a JSON Lines stream of operations",
         description=(
             "The same result as parse, streamed as `application/x-ndjson`, one operation per line, each line "
@@ -108,15 +110,15 @@ class WorkflowGenerateView(_AnyAccept, APIView):
         responses={
             (200, "application/x-ndjson"): OpenApiResponse(
                 OpenApiTypes.STR,
-                examples=[OpenApiExample("Operations", value="\n".join(GENERATE_LINES) + "\n", status_codes=["200"])],
+                examples=[
+                    OpenApiExample(
+                        "Operations", value="".join(json.dumps(op) + "\n" for op in GENERATE_OPS), status_codes=["200"]
+                    )
+                ],
             )
         },  # fmt: skip
         examples=[
-            OpenApiExample(
-                "Seed 002",
-                value={"prompt": "Create a workflow that scrapes a URL and summarizes the content"},
-                request_only=True,
-            ),
+            OpenApiExample("Seed 002", value={"prompt": GENERATE_PROMPT}, request_only=True),
         ],
     )
     def post(self, request: Request) -> StreamingHttpResponse:
@@ -134,6 +136,7 @@ LANGUAGE = OpenApiParameter("language", str, enum=["python", "typescript"], desc
 class WorkflowCodeView(_AnyAccept, APIView):
     @extend_schema(
         tags=TAG,
+        operation_id="workflows_code_retrieve",
         summary="The workflow as a runnable client program (Python, or TypeScript with ?language=typescript)",
         description=(
             "A program that reads ORCHESTRATOR_URL and ORCHESTRATOR_API_KEY from the environment, starts a run with "
@@ -158,6 +161,7 @@ class WorkflowCodeView(_AnyAccept, APIView):
 class WorkflowDownloadView(_AnyAccept, APIView):
     @extend_schema(
         tags=TAG,
+        operation_id="workflows_download_retrieve",
         summary="A ZIP of the client program, a README and its requirements",
         parameters=[LANGUAGE],
         responses={(200, "application/zip"): OpenApiTypes.BINARY},

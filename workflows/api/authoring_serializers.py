@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
 from orchestrator.api.serializers import JSONObjectField, StrictSerializer
@@ -90,14 +91,19 @@ class ParseContextInput(serializers.Serializer):
     organizationId = serializers.CharField(required=False, help_text="Accepted and ignored (seed 004).")  # noqa: N815
 
 
+@extend_schema_field(ParseContextInput)
+class ParseContextField(JSONObjectField):
+    """Any JSON object; the parse service checks the keys it reads (others are ignored, as seed 004 sends them)."""
+
+
 class ParseInput(StrictSerializer):
     instruction = serializers.CharField(min_length=5, max_length=5000, trim_whitespace=True)
-    context = JSONObjectField(required=False)
+    context = ParseContextField(required=False)
 
 
 class GenerateInput(StrictSerializer):
     prompt = serializers.CharField(min_length=5, max_length=5000, trim_whitespace=True)
-    context = JSONObjectField(required=False)
+    context = ParseContextField(required=False)
 
 
 class ParsedScheduleOutput(serializers.Serializer):
@@ -107,16 +113,17 @@ class ParsedScheduleOutput(serializers.Serializer):
 
 
 class ParsedWorkflowOutput(serializers.Serializer):
-    type = serializers.ChoiceField(choices=["generated", "template"])
+    # Plain strings, not enums: a named enum component would collide with other fields of these names.
+    type = serializers.CharField(help_text="generated | template")
     name = serializers.CharField()
     description = serializers.CharField()
     inputs = serializers.DictField()
     outputs = serializers.DictField()
     steps = serializers.ListField(child=serializers.DictField())
     schedule = ParsedScheduleOutput(required=False, help_text="Only when the instruction states one.")
-    trigger_type = serializers.ChoiceField(choices=["manual", "schedule", "webhook"])
+    trigger_type = serializers.CharField(help_text="manual | schedule | webhook (schedule when one is stated)")
     confidence = serializers.FloatField(min_value=0, max_value=1)
-    source = serializers.ChoiceField(choices=["template", "rules", "llm"])
+    source = serializers.CharField(help_text="template | rules | llm")
     valid = serializers.BooleanField()
     notes = serializers.ListField(child=serializers.CharField())
     template_id = serializers.CharField(required=False)

@@ -44,6 +44,7 @@ def _flag(request: Request, name: str) -> bool | None:
 class TemplateListCreateView(APIView):
     @extend_schema(
         tags=TAG,
+        operation_id="workflow_templates_list",
         summary="List templates: the built-ins and the tenant's own",
         parameters=[
             OpenApiParameter("category", str, enum=TemplateCategory.values),
@@ -66,6 +67,7 @@ class TemplateListCreateView(APIView):
 
     @extend_schema(
         tags=TAG,
+        operation_id="workflow_templates_create",
         summary="Save one of the tenant's workflows as a template (integration references stripped)",
         request=s.TemplateCreateInput,
         responses={201: s.TemplateCreatedOutput},
@@ -93,6 +95,7 @@ class TemplateListCreateView(APIView):
 class TemplateDetailView(APIView):
     @extend_schema(
         tags=TAG,
+        operation_id="workflow_templates_retrieve",
         summary="A template with its definition (by ID, or a built-in by slug)",
         responses=s.TemplateEnvelope,
     )
@@ -100,7 +103,12 @@ class TemplateDetailView(APIView):
         template = template_get(tenant=request.user.tenant, template_id=template_id)
         return Response({"template": s.TemplateOutput(template).data})
 
-    @extend_schema(tags=TAG, summary="Delete a tenant template (built-ins are read-only: 403)", responses={204: None})
+    @extend_schema(
+        tags=TAG,
+        operation_id="workflow_templates_destroy",
+        summary="Delete a tenant template (built-ins are read-only: 403)",
+        responses={204: None},
+    )
     def delete(self, request: Request, template_id: str) -> Response:
         template_delete(template=template_get(tenant=request.user.tenant, template_id=template_id))
         return Response(status=status.HTTP_204_NO_CONTENT)
@@ -109,6 +117,7 @@ class TemplateDetailView(APIView):
 class TemplateInstallView(APIView):
     @extend_schema(
         tags=TAG,
+        operation_id="workflow_templates_install",
         summary="Install a template: a new workflow of the tenant",
         description=(
             "`name` defaults to the template's; `inputs` sets defaults of its inputs; `integrations` maps its "
