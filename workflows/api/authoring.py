@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Iterator
 
+from asgiref.sync import sync_to_async
+from django.core.handlers.asgi import ASGIRequest
 from django.http import HttpResponse, StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
@@ -92,6 +94,16 @@ def _ndjson(operations: Iterator[dict]) -> Iterator[bytes]:
         yield (json.dumps(operation, ensure_ascii=False, separators=(",", ":")) + "\n").encode()
 
 
+_END = object()
+
+
+async def _ndjson_async(lines: Iterator[bytes]) -> AsyncIterator[bytes]:
+    """Under ASGI, Django reads a synchronous stream whole before sending any of it; each line is
+    taken in a thread instead (the generator reads the database), so each is sent when it is ready."""
+    while (line := await sync_to_async(next, thread_sensitive=True)(lines, _END)) is not _END:
+        yield line
+
+
 class WorkflowGenerateView(_AnyAccept, APIView):
     write_role = "viewer"
 
@@ -124,7 +136,10 @@ class WorkflowGenerateView(_AnyAccept, APIView):
     def post(self, request: Request) -> StreamingHttpResponse:
         data = _valid(s.GenerateInput, request.data)
         operations = generation_start(tenant=request.user.tenant, prompt=data["prompt"], context=data.get("context"))
-        response = StreamingHttpResponse(_ndjson(operations), content_type="application/x-ndjson")
+        lines = _ndjson(operations)
+        if isinstance(request._request, ASGIRequest):
+            lines = _ndjson_async(lines)
+        response = StreamingHttpResponse(lines, content_type="application/x-ndjson")
         response["Cache-Control"] = "no-cache"
         response["X-Accel-Buffering"] = "no"
         return response
