@@ -20,7 +20,7 @@ PYTEST_XDIST ?= -n 2 --dist loadfile
 TEST_DATABASE_URL := postgres://postgres@127.0.0.1:5432/orchestrator
 TEST_REDIS_URL := redis://127.0.0.1:6379/0
 
-.PHONY: help venv run test lint format services migrate clean distclean
+.PHONY: help venv run test lint format services migrate clean distclean node-tools
 
 help:
 	@echo "make run        set up .venv, migrate, seed a demo tenant, serve API + worker + beat on PORT (8000)"
@@ -68,9 +68,26 @@ run: venv
 	$(BIN)/python manage.py seed_demo
 	exec $(BIN)/python manage.py serve
 
+# --- TypeScript tools (for the test of the TypeScript code export) -----------------
+# tsc and the Node types in .cache/node, from the npm registry, when npm is there. Without them
+# the TypeScript export test is skipped (and says so); nothing else needs them.
+NODE_TOOLS := .cache/node/.installed
+
+node-tools: $(NODE_TOOLS)
+
+$(NODE_TOOLS):
+	if command -v npm >/dev/null 2>&1; then
+		mkdir -p .cache/node
+		npm install --prefix .cache/node --no-audit --no-fund --loglevel=error typescript@5.6.3 @types/node@20.17.6 \
+			&& touch $(NODE_TOOLS) \
+			|| echo "make: could not install TypeScript into .cache/node; the TypeScript export test will be skipped"
+	else
+		echo "make: npm not found; the TypeScript export test will be skipped"
+	fi
+
 # --- test -------------------------------------------------------------------------
 # Real PostgreSQL and Redis (local defaults, overridable); pytest-django creates test_<db>.
-test: venv
+test: venv node-tools
 	export DATABASE_URL="$${DATABASE_URL:-$(TEST_DATABASE_URL)}"
 	export REDIS_URL="$${REDIS_URL:-$(TEST_REDIS_URL)}"
 	export ORCHESTRATOR_ALLOW_PRIVATE_NETWORKS=true
@@ -98,4 +115,4 @@ clean:
 	rm -rf .pytest_cache .ruff_cache staticfiles celerybeat-schedule*
 
 distclean: clean
-	rm -rf $(VENV) db.sqlite3 db.sqlite3-journal db.sqlite3-wal db.sqlite3-shm .env.local
+	rm -rf $(VENV) db.sqlite3 db.sqlite3-journal db.sqlite3-wal db.sqlite3-shm .env.local .cache

@@ -13,7 +13,7 @@ from django.db.models.signals import post_delete
 from django.dispatch import receiver
 from django_celery_beat.models import PeriodicTask
 
-from orchestrator.ids import new_sched_id, new_ver_id, new_wf_id
+from orchestrator.ids import new_sched_id, new_tpl_id, new_ver_id, new_wf_id
 from orchestrator.models import Tenant, TenantQuerySet
 
 
@@ -131,3 +131,89 @@ def _schedule_periodic_task_delete(sender, instance: Schedule, **kwargs) -> None
     # Also when a workflow's deletion cascades to its schedules: no orphaned beat entry keeps firing.
     if instance.periodic_task_id:
         PeriodicTask.objects.filter(id=instance.periodic_task_id).delete()
+
+
+class TemplateCategory(models.TextChoices):
+    MONITORING = "monitoring"
+    DATA = "data"
+    NOTIFICATIONS = "notifications"
+    AI = "ai"
+    APPROVALS = "approvals"
+    DEVOPS = "devops"
+    CUSTOM = "custom"
+
+
+class Template(models.Model):
+    """A reusable workflow: a built-in (``tenant`` empty, shared by every tenant, read-only,
+    keyed by ``slug`` and kept in step with orchestrator/authoring/library/ by ``load_templates``)
+    or a tenant's own, saved from one of its workflows.
+
+    ``definition`` is canonical without name and description, like ``Workflow.definition``.
+    ``integrations`` lists the credentials it needs as placeholders
+    (``[{"key", "type", "description", "steps"}]``); installing maps each key to one of the
+    tenant's integrations. ``schedule`` is a suggested ``{"cron_expression", "timezone"}``.
+    """
+
+    id = models.CharField(primary_key=True, max_length=40, default=new_tpl_id, editable=False)
+    tenant = models.ForeignKey(Tenant, null=True, blank=True, on_delete=models.CASCADE, related_name="templates")
+    slug = models.SlugField(max_length=100, blank=True, default="")
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True, default="")
+    category = models.CharField(max_length=20, choices=TemplateCategory.choices, default=TemplateCategory.CUSTOM)
+    keywords = models.JSONField(default=list, blank=True)
+    definition = models.JSONField()
+    integrations = models.JSONField(default=list, blank=True)
+    schedule = models.JSONField(null=True, blank=True)
+    trigger_type = models.CharField(max_length=10, choices=TriggerType.choices, default=TriggerType.MANUAL)
+    source_workflow_id = models.CharField(max_length=40, blank=True, default="")
+    # Lower-cased name, description and keywords: one portable column for ?search= (SQLite and PostgreSQL).
+    search_text = models.TextField(blank=True, default="", editable=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+    updated_at = models.DateTimeField(auto_now=True)
+
+    objects = TenantQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["category", "name", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["slug"], condition=models.Q(tenant__isnull=True), name="template_builtin_slug_unique"
+            ),
+            models.UniqueConstraint(
+                fields=["tenant", "name"],
+                condition=models.Q(tenant__isnull=False),
+                name="template_name_unique_per_tenant",
+            ),
+        ]
+        indexes = [models.Index(fields=["tenant", "category"])]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.id})"
+
+    def save(self, *args, **kwargs) -> None:
+        self.search_text_refresh()
+        if kwargs.get("update_fields") is not None:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "search_text"}
+        super().save(*args, **kwargs)
+
+    def search_text_refresh(self) -> None:
+        """Also called before bulk writes, which skip save()."""
+        self.search_text = " ".join([self.name, self.description, *map(str, self.keywords or [])]).lower()
+
+    @property
+    def is_builtin(self) -> bool:
+        return self.tenant_id is None
+
+    @property
+    def slug_or_none(self) -> str | None:
+        return self.slug or None
+
+    @property
+    def source_workflow_or_none(self) -> str | None:
+        return self.source_workflow_id or None
+
+    def full_definition(self) -> dict:
+        return {"name": self.name, "description": self.description, **self.definition}

@@ -74,4 +74,15 @@ def _events() -> list[Measurement]:
     return run()
 
 
-SECTIONS: dict[str, Callable[[], list[Measurement]]] = {"validation": _validation, "engine": _engine, "events": _events}
+def _authoring() -> list[Measurement]:
+    from orchestrator.benchmarks.authoring import run
+
+    return run()
+
+
+SECTIONS: dict[str, Callable[[], list[Measurement]]] = {
+    "validation": _validation,
+    "engine": _engine,
+    "events": _events,
+    "authoring": _authoring,
+}

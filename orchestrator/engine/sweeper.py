@@ -38,18 +38,40 @@ def _dispatch_due(now) -> int:
 
 
 def _finish_waits(now) -> int:
+    """Waits whose time came: ``seconds``/``until`` waits, and signal waits whose ``timeout`` passed first."""
     from orchestrator.engine.executor import step_complete_waiting
 
     count = 0
-    due = StepRun.objects.filter(status=StepStatus.WAITING, due_at__lte=now, wait_signal="")
+    due = StepRun.objects.filter(status=StepStatus.WAITING, due_at__lte=now)
     for step_run in due.only("id", "run_id")[:BATCH]:
         with transaction.atomic():
             run = run_lock(step_run.run_id)
             locked = StepRun.objects.select_for_update().get(id=step_run.id)
-            if locked.status == StepStatus.WAITING and locked.due_at and locked.due_at <= now:
+            if locked.status != StepStatus.WAITING or not locked.due_at or locked.due_at > now:
+                continue
+            if locked.wait_signal:
+                _signal_timed_out(run, locked)
+                output = {"timed_out": True, "signal": locked.wait_signal, "waited_until": locked.due_at.isoformat()}
+            else:
                 output = {**(locked.output or {}), "waited_until": locked.due_at.isoformat()}
-                count += step_complete_waiting(run, locked, output)
+            count += step_complete_waiting(run, locked, output)
     return count
+
+
+def _signal_timed_out(run: Run, step_run: StepRun) -> None:
+    """As a signal would (runs/services.run_signal): the run resumes once no other signal wait holds it."""
+    others = StepRun.objects.filter(
+        run_id=run.id, status=StepStatus.WAITING, parent__isnull=True, wait_signal__gt=""
+    ).exclude(id=step_run.id)
+    if run.status == RunStatus.PAUSED and not others.exists():
+        run.status = RunStatus.RUNNING
+        run.save(update_fields=["status"])
+        event_record(
+            run=run,
+            type="run_resumed",
+            step_id=step_run.step_id,
+            data={"signal": step_run.wait_signal, "timed_out": True},
+        )
 
 
 def run_time_out(run_id: str) -> bool:

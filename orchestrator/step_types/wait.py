@@ -20,7 +20,9 @@ class WaitStep(StepType):
     category = "logic"
     description = (
         "Pause for `seconds`, until a time (`until`, ISO 8601), or until a named `signal` arrives through "
-        "POST /api/workflows/runs/{id}/resume. Holds no worker while waiting and survives restarts."
+        "POST /api/workflows/runs/{id}/resume. A signal wait with `timeout` (seconds) gives up after that long "
+        'and completes with {"timed_out": true, "signal": NAME}, so a later step can branch on it. Holds no worker '
+        "while waiting and survives restarts."
     )
     config_schema = {
         "type": "object",
@@ -28,6 +30,10 @@ class WaitStep(StepType):
             "seconds": templated({"type": "number", "minimum": 0}, "a number of seconds"),
             "until": {"type": "string", "minLength": 1, "format": "date-time", "description": "ISO 8601 time."},
             "signal": {"type": "string", "minLength": 1, "description": "Name of the signal to wait for."},
+            "timeout": templated(
+                {"type": "number", "exclusiveMinimum": 0, "description": "With signal: seconds to wait at most."},
+                "a positive number of seconds",
+            ),
         },
         "oneOf": [{"required": ["seconds"]}, {"required": ["until"]}, {"required": ["signal"]}],
         "errorMessage": {"oneOf": "needs exactly one of 'seconds', 'until' or 'signal'"},
@@ -39,6 +45,8 @@ class WaitStep(StepType):
 
     @classmethod
     def config_problems(cls, config: dict[str, Any]) -> list[str]:
+        if "timeout" in config and "signal" not in config:
+            return ["'timeout' applies only to a signal wait (give 'signal' too, or use 'seconds')"]
         until = config.get("until")
         if isinstance(until, str) and not is_template(until):
             try:
@@ -49,7 +57,16 @@ class WaitStep(StepType):
 
     def execute(self, ctx: StepContext, config: dict) -> Suspend:
         if config.get("signal"):
-            return Suspend(signal=str(config["signal"]))
+            signal = str(config["signal"])
+            if config.get("timeout") in (None, ""):
+                return Suspend(signal=signal)
+            try:
+                timeout = float(config["timeout"])
+            except (TypeError, ValueError) as exc:
+                raise StepError(f"config.timeout {config['timeout']!r} is not a number of seconds.") from exc
+            if timeout <= 0:
+                raise StepError("config.timeout must be a positive number of seconds.")
+            return Suspend(signal=signal, due_at=timezone.now() + timedelta(seconds=timeout))
         if config.get("until"):
             try:
                 until = datetime.fromisoformat(str(config["until"]).replace("Z", "+00:00"))

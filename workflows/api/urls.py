@@ -1,6 +1,6 @@
 from django.urls import path
 
-from workflows.api import schedules, views
+from workflows.api import authoring, schedules, templates, views
 
 # Fixed paths come before the "<workflow_id>" ones that would swallow them.
 urlpatterns = [
@@ -8,6 +8,15 @@ urlpatterns = [
     path("workflows/validate", views.WorkflowValidateView.as_view(), name="workflow-validate"),
     path("workflows/import", views.WorkflowImportView.as_view(), name="workflow-import"),
     path("workflows/schedules/<str:schedule_id>", schedules.ScheduleDetailView.as_view(), name="schedule"),
+    path("workflows/templates", templates.TemplateListCreateView.as_view(), name="templates"),
+    path("workflows/templates/<str:template_id>", templates.TemplateDetailView.as_view(), name="template"),
+    path(
+        "workflows/templates/<str:template_id>/install",
+        templates.TemplateInstallView.as_view(),
+        name="template-install",
+    ),
+    path("workflows/parse", authoring.WorkflowParseView.as_view(), name="workflow-parse"),
+    path("workflows/generate", authoring.WorkflowGenerateView.as_view(), name="workflow-generate"),
     path("workflows/<str:workflow_id>", views.WorkflowDetailView.as_view(), name="workflow"),
     path(
         "workflows/<str:workflow_id>/schedules",
@@ -26,4 +35,6 @@ urlpatterns = [
     path("workflows/<str:workflow_id>/rollback", views.WorkflowRollbackView.as_view(), name="workflow-rollback"),
     path("workflows/<str:workflow_id>/schema", views.WorkflowSchemaView.as_view(), name="workflow-schema"),
     path("workflows/<str:workflow_id>/export", views.WorkflowExportView.as_view(), name="workflow-export"),
+    path("workflows/<str:workflow_id>/code", authoring.WorkflowCodeView.as_view(), name="workflow-code"),
+    path("workflows/<str:workflow_id>/download", authoring.WorkflowDownloadView.as_view(), name="workflow-download"),
 ]
