@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
-from django.core.cache import cache
+from django.core.cache import caches
 from rest_framework.test import APIClient
 
 from orchestrator.models import Role
@@ -18,8 +20,15 @@ def client_for(user) -> APIClient:
 
 
 @pytest.fixture(autouse=True)
-def _fresh_rate_limits() -> None:
-    cache.clear()
+def _fresh_cache():
+    """Each test counts rate limits (and caches) under keys of its own. Not ``cache.clear()``:
+    on Redis that is FLUSHDB, which would also drop the broker's queued tasks of every other
+    test process sharing the database (pytest-xdist)."""
+    backend = caches["default"]
+    previous = backend.key_prefix
+    backend.key_prefix = f"test-{uuid.uuid4().hex[:12]}"
+    yield
+    backend.key_prefix = previous
 
 
 @pytest.fixture

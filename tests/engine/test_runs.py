@@ -9,7 +9,7 @@ import pytest
 
 from runs.models import Event, Run, StepRun
 from runs.services import run_cancel, run_create, run_resume, run_signal
-from tests.engine.conftest import wait_for_run
+from tests.engine.conftest import wait_for_run, wait_for_step
 from tests.factories import TenantFactory, UserFactory
 from workflows.services import workflow_create
 
@@ -273,14 +273,9 @@ def test_cancel_while_running_stops_everything(worker, http_server, user):
             {"id": "next", "type": "transform", "config": {"value": 1}, "depends_on": ["slow"]},
         ],
     )
-    wait_for_run(run.id, statuses=("running",))
-    import time
-
-    deadline = time.monotonic() + 10
-    while StepRun.objects.get(run=run, step_id="slow").status != "running" and time.monotonic() < deadline:
-        time.sleep(0.05)
+    slow = wait_for_step(run.id, "slow", ("running",))
     run_cancel(run=run)
-    time.sleep(4)
+    worker.wait_for_task(slow.task_id)  # the slow call answered; the cancelled step records nothing
     run.refresh_from_db()
     assert run.status == "cancelled"
     assert statuses(run) == {"slow": "cancelled", "next": "cancelled"}
