@@ -80,36 +80,6 @@ def test_independent_steps_run_in_parallel_and_fan_in_once(worker, http_server, 
     assert event_types(run).count("step_started") == 3
 
 
-@pytest.mark.parametrize(
-    ("rule", "upstream_fails", "expected"),
-    [
-        ("all_success", False, "completed"),
-        ("all_success", True, "skipped"),
-        ("all_done", True, "completed"),
-        ("none_failed", True, "skipped"),
-        ("none_failed", False, "completed"),
-        ("one_success", True, "completed"),
-        ("one_failed", True, "completed"),
-        ("one_failed", False, "skipped"),
-    ],
-)
-def test_trigger_rules(worker, http_server, user, rule, upstream_fails, expected):
-    http_server.routes["/bad"] = (400, {"error": "no"})
-    steps = [
-        http_step("good", f"{http_server.url}/ok"),
-        http_step("maybe", f"{http_server.url}/{'bad' if upstream_fails else 'ok'}"),
-        {
-            "id": "target",
-            "type": "transform",
-            "config": {"value": 1},
-            "depends_on": ["good", "maybe"],
-            "trigger_rule": rule,
-        },
-    ]
-    run = wait_for_run(start(user, steps).id)
-    assert statuses(run)["target"] == expected
-
-
 def test_a_skip_spreads_downstream(worker, http_server, user):
     http_server.routes["/bad"] = (500, {})
     steps = [
