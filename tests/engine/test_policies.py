@@ -269,11 +269,11 @@ def test_cancelling_a_run_mid_fan_out_stops_the_loop_and_its_iterations(shared_w
 
 def test_cancelling_a_run_whose_step_waits_on_a_retry_never_runs_that_retry(shared_worker, http_server, user):
     http_server.routes["/flaky"] = lambda attempt, body, headers: (503, {}) if attempt == 1 else (200, {"ok": True})
-    retry = {"max_attempts": 2, "backoff": "fixed", "initial_interval_seconds": 2, "retry_on": ["5xx"]}
+    retry = {"max_attempts": 2, "backoff": "fixed", "initial_interval_seconds": 4, "retry_on": ["5xx"]}
     run = start(user, [http_step("call", http_server.url + "/flaky", retry=retry)])
     call = StepRun.objects.get(run=run, step_id="call")
     queued = wait_for_row(call.id, status="queued", attempt=2)
-    assert queued.due_at is not None  # a due row: 1-2 s away
+    assert queued.due_at is not None  # a due row: 2-4 s away
 
     run_cancel(run=run)
     row = StepRun.objects.get(id=call.id)
