@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-import uuid
+import os
 
 import pytest
-from django.core.cache import caches
+from django.conf import settings
+from django.core.cache import cache
 from rest_framework.test import APIClient
 
 from orchestrator.models import Role
@@ -19,16 +20,23 @@ def client_for(user) -> APIClient:
     return client
 
 
+# Test processes run side by side (pytest-xdist) on one Redis, which also carries their
+# Celery queues: each process keeps its cache keys under its own prefix and clears only
+# those (a cache.clear() is a FLUSHDB, which would drop the other processes' messages).
+CACHE_PREFIX = f"test-{os.environ.get('PYTEST_XDIST_WORKER', 'main')}-{os.getpid()}"
+settings.CACHES["default"]["KEY_PREFIX"] = CACHE_PREFIX
+
+
 @pytest.fixture(autouse=True)
-def _fresh_cache():
-    """Each test counts rate limits (and caches) under keys of its own. Not ``cache.clear()``:
-    on Redis that is FLUSHDB, which would also drop the broker's queued tasks of every other
-    test process sharing the database (pytest-xdist)."""
-    backend = caches["default"]
-    previous = backend.key_prefix
-    backend.key_prefix = f"test-{uuid.uuid4().hex[:12]}"
-    yield
-    backend.key_prefix = previous
+def _fresh_rate_limits() -> None:
+    backend = settings.CACHES["default"]["BACKEND"]
+    if not backend.endswith("RedisCache"):
+        cache.clear()  # a process-local cache
+        return
+    client = cache._cache.get_client(write=True)
+    keys = list(client.scan_iter(match=f"{CACHE_PREFIX}:*", count=1000))
+    if keys:
+        client.delete(*keys)
 
 
 @pytest.fixture
