@@ -208,7 +208,9 @@ def test_a_client_that_goes_away_leaves_the_runs_group(live, user):
         for frame in frames:
             if frame.get("data", {}).get("type") == "run_paused":
                 break
-        time.sleep(0.2)
+        deadline = time.monotonic() + 5
+        while _group_size(run.id) != 1 and time.monotonic() < deadline:
+            time.sleep(0.05)
         assert _group_size(run.id) == 1
     deadline = time.monotonic() + 5
     while _group_size(run.id) and time.monotonic() < deadline:

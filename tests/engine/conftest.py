@@ -6,6 +6,7 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import signal
 import subprocess
 import sys
@@ -84,6 +85,38 @@ class Worker:
 
     def output(self) -> str:
         return Path(self.log.name).read_text(errors="replace")
+
+    def wait_for_log(self, pattern: str, *, after: int = 0, timeout: float = 30) -> int:
+        """Until the worker's log, from character ``after`` on, matches ``pattern`` (a regex);
+        answers where the match ends. What a test waits on before it asserts that
+        something did *not* happen: the worker's own word that it got that far."""
+        regex = re.compile(pattern)
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            match = regex.search(self.output(), after)
+            if match:
+                return match.end()
+            if self.proc is not None and self.proc.poll() is not None:
+                break
+            time.sleep(0.05)
+        raise AssertionError(f"the worker never logged {pattern!r} in {timeout} s:\n{self.output()[-4000:]}")
+
+    def wait_for_task(self, task_id: str, timeout: float = 30) -> None:
+        """Until the worker finished task ``task_id`` (whatever the task did)."""
+        task = re.escape(task_id)
+        self.wait_for_log(rf"\[{task}\] (succeeded|raised|failed)|revoked task: \S+\[{task}\]", timeout=timeout)
+
+    def wait_for_sweep(self, *, after: int = 0, timeout: float = 30) -> None:
+        """Until a sweep (due retries, finished waits, overdue runs) that the worker received
+        after log position ``after`` ran to its end."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            log = self.output()
+            received = re.findall(r"Task orchestrator\.sweep\[([\w-]+)\] received", log[after:])
+            if any(f"orchestrator.sweep[{task_id}] succeeded" in log for task_id in received):
+                return
+            time.sleep(0.05)
+        raise AssertionError(f"no sweep ran to its end in {timeout} s:\n{self.output()[-4000:]}")
 
     def kill(self) -> None:
         """SIGKILL the whole worker (main process, pool children and beat) at once."""
@@ -258,3 +291,13 @@ def wait_for_step(run_id: str, step_id: str, statuses: tuple, timeout: float = 1
             return step_run
         time.sleep(0.05)
     raise AssertionError(f"step {step_id} of {run_id} did not reach {statuses} in {timeout} s")
+
+
+def wait_for_request(server: Recorder, path: str, count: int = 1, timeout: float = 15) -> None:
+    """Poll a local HTTP server until ``path`` was requested ``count`` times."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if server.count(path) >= count:
+            return
+        time.sleep(0.05)
+    raise AssertionError(f"{path} was requested {server.count(path)} times, not {count}, in {timeout} s")

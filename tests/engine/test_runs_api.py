@@ -322,7 +322,7 @@ def test_cancel_while_running_then_again_is_400(shared_worker, http_server, api_
     http_server.routes["/slow"] = (200, {}, 2)
     workflow = make(member, [http_step("slow", http_server.url + "/slow"), transform("next", 1, depends_on=["slow"])])
     run_id = start(api_client, workflow.id)
-    wait_for_step(run_id, "slow", ("running",))
+    slow = wait_for_step(run_id, "slow", ("running",))
 
     response = api_client.post(f"{RUNS}/{run_id}/cancel", {"reason": "No longer needed."}, format="json")
     assert response.status_code == 200, response.content
@@ -332,7 +332,7 @@ def test_cancel_while_running_then_again_is_400(shared_worker, http_server, api_
 
     error = assert_error(api_client.post(f"{RUNS}/{run_id}/cancel", {}, format="json"), 400, "run_terminal")
     assert "already cancelled" in error["message"]
-    time.sleep(2.5)  # the slow call returns: the cancelled step records nothing
+    shared_worker.wait_for_task(slow.task_id)  # the slow call returned: the cancelled step records nothing
     assert {sr.step_id: sr.status for sr in StepRun.objects.filter(run_id=run_id)} == {
         "slow": "cancelled",
         "next": "cancelled",
@@ -346,6 +346,7 @@ def test_cancel_while_queued_never_starts_the_run(shared_worker, api_client, mem
     )
     first = start(api_client, workflow.id)
     second = start(api_client, workflow.id)
+    third = start(api_client, workflow.id)
     assert get_run(api_client, second)["status"] == "queued"
 
     response = api_client.post(f"{RUNS}/{second}/cancel", {}, format="json")
@@ -354,11 +355,13 @@ def test_cancel_while_queued_never_starts_the_run(shared_worker, api_client, mem
     assert run["status"] == "cancelled" and run["started_at"] is None
     assert [sr["status"] for sr in run["step_runs"]] == ["cancelled"]
     assert api_client.post(f"{RUNS}/{first}/cancel", {}, format="json").status_code == 200
-    time.sleep(1)  # the freed slot must not admit the cancelled run
+    # The freed slot goes to the next queued run, not to the cancelled one.
+    wait_for_run(third, statuses=("running",))
     assert Run.objects.get(id=second).status == "cancelled"
     types = list(Event.objects.filter(run_id=second).order_by("sequence").values_list("type", flat=True))
     assert types == ["run_queued", "run_cancelled"]
     assert_error(api_client.post(f"{RUNS}/{second}/cancel", {}, format="json"), 400)
+    assert api_client.post(f"{RUNS}/{third}/cancel", {}, format="json").status_code == 200
 
 
 # --- resume -------------------------------------------------------------------------------

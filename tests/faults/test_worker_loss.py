@@ -2,14 +2,12 @@
 
 from __future__ import annotations
 
-import time
-
 import pytest
 
 from orchestrator.engine.tasks import step_execute
 from runs.models import Event, StepRun
 from runs.services import run_create
-from tests.engine.conftest import wait_for_run
+from tests.engine.conftest import wait_for_request, wait_for_run, wait_for_step
 from tests.factories import TenantFactory, UserFactory
 from workflows.services import workflow_create
 
@@ -37,10 +35,8 @@ def test_a_worker_killed_mid_step_loses_no_run(worker_factory, http_server, user
     workflow = workflow_create(user=user, definition=_chain(http_server.url), name="killed")
     run = run_create(workflow=workflow, inputs={}, user=user)
 
-    deadline = time.monotonic() + 15
-    while http_server.count("/slow") == 0 and time.monotonic() < deadline:
-        time.sleep(0.05)
-    assert StepRun.objects.get(run=run, step_id="slow").status == "running"
+    wait_for_step(run.id, "slow", ("running",))
+    wait_for_request(http_server, "/slow")
     first.kill()
 
     worker_factory()
@@ -70,11 +66,11 @@ def test_a_step_task_delivered_twice_runs_once(worker, http_server, user):
     assert started == 1 and completed == 1
 
 
-def test_a_stale_message_for_an_old_attempt_does_nothing(worker, http_server, user):
+def test_a_late_message_for_a_finished_step_does_nothing(worker, http_server, user):
     workflow = workflow_create(user=user, definition=_chain(http_server.url), name="stale")
     run = wait_for_run(run_create(workflow=workflow, inputs={}, user=user).id)
     slow = StepRun.objects.get(run=run, step_id="slow")
-    step_execute.apply_async((slow.id, slow.attempt))
-    time.sleep(1.5)
+    late = step_execute.apply_async((slow.id, slow.attempt))
+    worker.wait_for_task(late.id)
     assert http_server.count("/slow") == 1
     assert Event.objects.filter(run=run, type="step_started").count() == 3
