@@ -64,7 +64,10 @@ def v3_summary(run: Run) -> dict:
 
 
 def v3_execution(run: Run) -> dict:
-    names = {step["id"]: step.get("name") or step["id"] for step in run.definition.get("steps", [])}
+    definition_steps = run.definition.get("steps", [])
+    names = {step["id"]: step.get("name") or step["id"] for step in definition_steps}
+    order = {step["id"]: index for index, step in enumerate(definition_steps)}
+    step_runs = sorted(run.step_runs.all(), key=lambda step_run: order.get(step_run.step_id, len(order)))
     steps = [
         {
             "stepId": step_run.step_id,
@@ -75,7 +78,7 @@ def v3_execution(run: Run) -> dict:
             "startedAt": iso(step_run.started_at),
             "completedAt": iso(step_run.completed_at),
         }
-        for step_run in run.step_runs.all()
+        for step_run in step_runs
     ]
     return {
         "id": run.id,
