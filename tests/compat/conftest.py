@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 
 from apikeys.services import api_key_create
 from tests.compat.seed_documents import Example, with_ids
-from tests.engine.conftest import _engine_queue, shared_worker, shared_worker_env  # noqa: F401
+from tests.engine.conftest import _engine_queue, http_server, shared_worker, shared_worker_env  # noqa: F401
 
 
 @pytest.fixture
