@@ -7,6 +7,8 @@ api_patterns = [
     path("", include("apikeys.api.urls")),
     path("", include("integrations.api.urls")),
     path("", include("runs.api.urls")),
+    # Seed surfaces (SPEC 14) before the workflows app: "workflows/create" is no workflow ID.
+    path("", include("orchestrator.compat.urls")),
     path("", include("workflows.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="swagger-ui"),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from datetime import datetime
 
 from django.db.models import Prefetch, QuerySet
@@ -9,7 +10,7 @@ from django.utils.dateparse import parse_datetime
 
 from orchestrator.errors import NotFound, ValidationFailed
 from orchestrator.models import Tenant
-from runs.models import Event, Run, RunStatus, RunTrigger, StepRun
+from runs.models import RUN_TERMINAL, Event, Run, RunStatus, RunTrigger, StepRun
 
 
 def _choice(value: str | None, choices: type, field: str) -> str | None:
@@ -64,6 +65,19 @@ def run_get(*, tenant: Tenant, run_id: str) -> Run:
     if run is None:
         raise NotFound(f"Run {run_id!r} was not found.")
     return run
+
+
+def run_wait(*, tenant: Tenant, run_id: str, seconds: float) -> Run:
+    """The run once it has ended, or as it is after ``seconds`` (for ``"async": false`` callers).
+
+    Polls one indexed row: the web process holds no worker and subscribes to nothing.
+    """
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if Run.objects.filter(id=run_id, status__in=RUN_TERMINAL).exists():
+            break
+        time.sleep(0.05)
+    return run_get(tenant=tenant, run_id=run_id)
 
 
 def run_step_runs(*, run: Run) -> QuerySet[StepRun]:

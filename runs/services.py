@@ -292,3 +292,14 @@ def run_delete(*, run: Run) -> None:
     if run.status not in RUN_TERMINAL:
         raise Conflict(f"Run {run.id} is {run.status}; cancel it before deleting it.")
     run.delete()
+
+
+@transaction.atomic
+def runs_delete_finished(*, workflow: Workflow) -> tuple[int, int]:
+    """Delete every finished run of a workflow (seed 002's "delete execution logs") with its step
+    runs and events: ``(deleted, still_active)``. Active runs are left alone: deleting one under
+    the engine's feet is what ``run_delete``'s 409 prevents; cancel them first."""
+    runs = Run.objects.filter(tenant_id=workflow.tenant_id, workflow_id=workflow.id)
+    finished = list(runs.filter(status__in=RUN_TERMINAL).values_list("id", flat=True))
+    Run.objects.filter(id__in=finished).delete()
+    return len(finished), runs.exclude(status__in=RUN_TERMINAL).count()

@@ -24,6 +24,14 @@ class WorkflowStatus(models.TextChoices):
     ARCHIVED = "archived"
 
 
+class Visibility(models.TextChoices):
+    """Seed 002's flag. Within a tenant every member already sees every workflow, and another
+    tenant's workflow is a 404 whatever its visibility: it is kept and returned, it grants nothing."""
+
+    PRIVATE = "private"
+    PUBLIC = "public"
+
+
 class TriggerType(models.TextChoices):
     MANUAL = "manual"
     SCHEDULE = "schedule"
@@ -36,6 +44,10 @@ class Workflow(models.Model):
     name = models.CharField(max_length=200)
     description = models.TextField(blank=True, default="")
     version = models.PositiveIntegerField(default=1)
+    # Seed 004's free-form release label ("1.0.0"): set by its client, never bumped by us. ``version``
+    # above counts definition versions and is what runs, diffs and rollbacks use.
+    semantic_version = models.CharField(max_length=50, default="1.0.0")
+    visibility = models.CharField(max_length=10, choices=Visibility.choices, default=Visibility.PRIVATE)
     status = models.CharField(max_length=10, choices=WorkflowStatus.choices, default=WorkflowStatus.ACTIVE)
     trigger_type = models.CharField(max_length=10, choices=TriggerType.choices, default=TriggerType.MANUAL)
     tags = models.JSONField(default=list, blank=True)

@@ -3,14 +3,17 @@
 from __future__ import annotations
 
 import copy
+import re
+import secrets
 from typing import Any
 
 from django.db import IntegrityError, transaction
 
 from orchestrator.definitions import definition_errors, definition_normalize
+from orchestrator.definitions.editor_graph import definition_with_graph
 from orchestrator.errors import Conflict, NotFound, ValidationFailed
 from orchestrator.models import User
-from workflows.models import TriggerType, Workflow, WorkflowStatus, WorkflowVersion
+from workflows.models import TriggerType, Visibility, Workflow, WorkflowStatus, WorkflowVersion
 
 # Config keys that point at a tenant's credentials; a duplicate must not carry them.
 INTEGRATION_KEYS = ("integration_id", "agent_id")
@@ -45,6 +48,16 @@ def _check_choice(value: str, choices: type, field: str) -> None:
         )
 
 
+def _check_semantic_version(value: str) -> str:
+    value = value.strip() if isinstance(value, str) else ""
+    if not value or len(value) > 50 or any(ch.isspace() for ch in value):
+        raise ValidationFailed(
+            "version must be a version label such as 1.0.0.",
+            details=[{"field": "version", "message": "A non-empty label of at most 50 characters, no spaces."}],
+        )
+    return value
+
+
 def _check_name_free(workflow: Workflow | None, tenant_id: str, name: str) -> None:
     others = Workflow.objects.filter(tenant_id=tenant_id, name=name)
     if workflow is not None:
@@ -72,6 +85,8 @@ def workflow_create(
     tags: list[str] | None = None,
     status: str = WorkflowStatus.ACTIVE,
     change_summary: str = "Initial version",
+    visibility: str = Visibility.PRIVATE,
+    semantic_version: str = "1.0.0",
 ) -> Workflow:
     stored, def_name, def_description = definition_prepare(definition)
     name = (name or def_name or "").strip()
@@ -82,6 +97,8 @@ def workflow_create(
         )
     _check_choice(trigger_type, TriggerType, "trigger_type")
     _check_choice(status, WorkflowStatus, "status")
+    _check_choice(visibility, Visibility, "visibility")
+    semantic_version = _check_semantic_version(semantic_version)
     _check_name_free(None, user.tenant_id, name)
     workflow = Workflow(
         tenant_id=user.tenant_id,
@@ -93,6 +110,8 @@ def workflow_create(
         definition=stored,
         created_by=user,
         version=1,
+        visibility=visibility,
+        semantic_version=semantic_version,
     )
     _save(workflow)
     WorkflowVersion.objects.create(
@@ -125,9 +144,24 @@ def workflow_update(
     tags: list[str] | None = None,
     status: str | None = None,
     change_summary: str | None = None,
+    visibility: str | None = None,
+    semantic_version: str | None = None,
+    nodes: list | None = None,
+    edges: list | None = None,
 ) -> Workflow:
-    """Partial update; a changed definition makes a new version, an equal one does not."""
+    """Partial update; a changed definition makes a new version, an equal one does not.
+
+    ``nodes``/``edges`` (an editor's graph, seed 002) replace the steps and keep the rest of the
+    definition; they do not combine with ``definition``.
+    """
     workflow = Workflow.objects.select_for_update().get(id=workflow.id)
+    if nodes is not None or edges is not None:
+        if definition is not None:
+            raise ValidationFailed(
+                "Give either definition or nodes/edges, not both.",
+                details=[{"field": "definition", "message": "Not together with nodes or edges."}],
+            )
+        definition = definition_with_graph(workflow.definition, nodes=nodes, edges=edges)
     if definition is not None:
         stored, def_name, def_description = definition_prepare(definition)
         name = name if name is not None else def_name
@@ -154,6 +188,11 @@ def workflow_update(
     if status is not None:
         _check_choice(status, WorkflowStatus, "status")
         workflow.status = status
+    if visibility is not None:
+        _check_choice(visibility, Visibility, "visibility")
+        workflow.visibility = visibility
+    if semantic_version is not None:
+        workflow.semantic_version = _check_semantic_version(semantic_version)
     _save(workflow)
     return workflow
 
@@ -194,18 +233,60 @@ def _strip_integrations(definition: dict) -> dict:
     return stripped
 
 
+def _renamed_references(value: Any, pattern: re.Pattern, renames: dict[str, str]) -> Any:
+    if isinstance(value, str):
+        return pattern.sub(lambda m: m.group(1) + renames[m.group(2)], value)
+    if isinstance(value, list):
+        return [_renamed_references(item, pattern, renames) for item in value]
+    if isinstance(value, dict):
+        return {key: _renamed_references(item, pattern, renames) for key, item in value.items()}
+    return value
+
+
+def _with_new_step_ids(definition: dict) -> dict:
+    """Every step under a new ID (seed 002: a copy's nodes are new nodes), references rewritten:
+    ``depends_on``, a condition's ``then``/``else``, and ``steps.<id>`` / ``steps['<id>']`` in every
+    template (configs, ``when``, ``outputs``). The copy is validated like any new workflow, so a
+    reference this misses is a 400, never a broken run."""
+    steps = definition.get("steps", [])
+    suffix = secrets.token_hex(3)
+    renames = {step["id"]: f"{step['id'][:92]}_{suffix}" for step in steps}
+    if not renames:
+        return definition
+    names = "|".join(re.escape(old) for old in sorted(renames, key=len, reverse=True))
+    # steps.<id> or steps['<id>'] / steps["<id>"], the ID not followed by more of an ID.
+    pattern = re.compile(rf"(\bsteps(?:\.|\[['\"]))({names})(?![A-Za-z0-9_-])")
+    renamed = []
+    for step in steps:
+        step = _renamed_references(step, pattern, renames)
+        step["id"] = renames[step["id"]]
+        step["depends_on"] = [renames.get(dep, dep) for dep in step.get("depends_on", [])]
+        config = step.get("config")
+        if step.get("type") == "condition" and isinstance(config, dict):
+            for branch in ("then", "else"):
+                if isinstance(config.get(branch), list):
+                    config[branch] = [renames.get(target, target) for target in config[branch]]
+        renamed.append(step)
+    copied = {**definition, "steps": renamed}
+    if isinstance(definition.get("outputs"), dict):
+        copied["outputs"] = _renamed_references(definition["outputs"], pattern, renames)
+    return copied
+
+
 @transaction.atomic
 def workflow_duplicate(*, workflow: Workflow, user: User, name: str | None = None) -> Workflow:
-    """A draft copy named "… (copy)", with references to integrations stripped."""
+    """A private draft copy named "… (copy)": new step IDs, references to integrations stripped."""
     return workflow_create(
         user=user,
-        definition={**_strip_integrations(workflow.definition)},
+        definition=_with_new_step_ids(_strip_integrations(workflow.definition)),
         name=name or _unused_copy_name(workflow.tenant_id, workflow.name),
         description=workflow.description,
         trigger_type=workflow.trigger_type,
         tags=workflow.tags,
         status=WorkflowStatus.DRAFT,
         change_summary=f"Duplicated from {workflow.id} v{workflow.version}",
+        visibility=Visibility.PRIVATE,
+        semantic_version=workflow.semantic_version,
     )
 
 

@@ -33,7 +33,9 @@ class ApiKeyListCreateView(APIView):
         data = ApiKeyCreateInput(data=request.data)
         data.is_valid(raise_exception=True)
         key, raw = api_key_create(user=request.user, **data.validated_data)
-        return Response({"api_key": ApiKeyOutput(key).data, "key": raw}, status=status.HTTP_201_CREATED)
+        metadata = ApiKeyOutput(key).data
+        seed_002 = {name: metadata[name] for name in ("id", "name", "keyPrefix", "createdAt")}
+        return Response({"api_key": metadata, "key": raw, **seed_002}, status=status.HTTP_201_CREATED)
 
 
 class ApiKeyDetailView(APIView):

@@ -1,7 +1,10 @@
 """``POST /api/workflows/{id}/webhook`` (SPEC 10): an API key starts a webhook-triggered run.
 
 The canonical answer (202 ``{"run_id", "status"}``) is also what the 002 seed's
-clients get: where a compat path equals a canonical one the canonical shape wins.
+clients get, with that seed's ``executionId`` beside ``run_id`` (SPEC 14: where a compat
+path equals a canonical one the canonical status and envelope win, the seed's fields sit
+beside). ``status`` is ``"running"``: a run just accepted is running to its caller, whether
+it has a slot yet (``running``) or waits for one (``queued``).
 """
 
 from __future__ import annotations
@@ -32,7 +35,8 @@ CORS_HEADERS = {
 
 class WebhookStartedOutput(serializers.Serializer):
     run_id = serializers.CharField()
-    status = serializers.CharField()
+    executionId = serializers.CharField(help_text="Seed 002's name for run_id.")
+    status = serializers.ChoiceField(choices=["running"])
 
 
 class WorkflowWebhookView(APIView):
@@ -81,6 +85,8 @@ class WorkflowWebhookView(APIView):
 
         def start() -> Response:
             run = run_create(workflow=workflow, inputs=payload, trigger=RunTrigger.WEBHOOK, user=request.user)
-            return Response({"run_id": run.id, "status": run.status}, status=status.HTTP_202_ACCEPTED)
+            return Response(
+                {"run_id": run.id, "executionId": run.id, "status": "running"}, status=status.HTTP_202_ACCEPTED
+            )
 
         return idempotent(request, start)

@@ -45,6 +45,20 @@ class UserOutput(serializers.Serializer):
     tenant_id = serializers.CharField()
     role = serializers.CharField()
     date_joined = serializers.DateTimeField()
+    # Seed 002's profile fields. Accounts here are local username/password ones: no avatar, never
+    # anonymous, and "credential" is the provider id such an account has in that seed's auth library.
+    image = serializers.SerializerMethodField()
+    isAnonymous = serializers.SerializerMethodField()
+    providerId = serializers.SerializerMethodField()
+
+    def get_image(self, user: User) -> str | None:
+        return None
+
+    def get_isAnonymous(self, user: User) -> bool:
+        return False
+
+    def get_providerId(self, user: User) -> str:
+        return "credential"
 
 
 class UserUpdateInput(StrictSerializer):

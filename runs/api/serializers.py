@@ -141,6 +141,29 @@ class LogEntryOutput(serializers.Serializer):
     duration_ms = serializers.IntegerField(allow_null=True)
 
 
+def step_names(run: Run) -> dict[str, str]:
+    return {step["id"]: step.get("name") or step["id"] for step in run.definition.get("steps", [])}
+
+
+def log_entry(step_run: StepRun, names: dict[str, str]) -> dict:
+    """One step run as a log entry, secrets redacted (input, output, error, logs)."""
+    duration = step_run.duration_seconds
+    return {
+        "step_id": step_run.step_id,
+        "step_name": names.get(step_run.step_id, step_run.step_id),
+        "step_type": step_run.step_type,
+        "status": step_run.status,
+        "attempt": step_run.attempt,
+        "input": redact(step_run.input),
+        "output": redact(step_run.output),
+        "error": redact_text(step_run.error) if step_run.error else None,
+        "logs": redact_text(step_run.logs or ""),
+        "started_at": step_run.started_at,
+        "completed_at": step_run.completed_at,
+        "duration_ms": int(duration * 1000) if duration is not None else None,
+    }
+
+
 class LogListOutput(serializers.Serializer):
     logs = LogEntryOutput(many=True)
     total = serializers.IntegerField()

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import time
-
 from django.core.handlers.asgi import ASGIRequest
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
@@ -18,11 +16,10 @@ from orchestrator.api.pagination import paginated
 from orchestrator.errors import ValidationFailed
 from orchestrator.live.events import event_payload
 from orchestrator.live.streams import EVENT_TYPES, run_stream_response
-from orchestrator.security.redaction import redact, redact_text
 from runs.api import serializers as s
 from runs.idempotency import idempotent
-from runs.models import RUN_TERMINAL, Run
-from runs.selectors import event_list, run_get, run_list, run_step_runs
+from runs.models import Run
+from runs.selectors import event_list, run_get, run_list, run_step_runs, run_wait
 from runs.services import run_cancel, run_create, run_delete, run_resume, run_signal
 from workflows.selectors import workflow_get
 
@@ -101,13 +98,7 @@ class WorkflowExecuteView(APIView):
         response = idempotent(request, start)
         if data["async"] or response.status_code != 202:
             return response
-        run_id = response.data["run"]["id"]
-        deadline = time.monotonic() + data["wait_seconds"]
-        while time.monotonic() < deadline:
-            if Run.objects.filter(id=run_id, status__in=RUN_TERMINAL).exists():
-                break
-            time.sleep(0.05)
-        run = run_get(tenant=request.user.tenant, run_id=run_id)
+        run = run_wait(tenant=request.user.tenant, run_id=response.data["run"]["id"], seconds=data["wait_seconds"])
         return Response(run_body(run), status=200 if run.is_terminal else 202)
 
 
@@ -178,26 +169,10 @@ class RunLogsView(APIView):
     @extend_schema(tags=TAG, summary="Per-step log entries, secrets redacted", responses=s.LogListOutput)
     def get(self, request: Request, run_id: str) -> Response:
         run = run_get(tenant=request.user.tenant, run_id=run_id)
-        names = {step["id"]: step.get("name") or step["id"] for step in run.definition.get("steps", [])}
-
-        def entry(sr) -> dict:
-            duration = sr.duration_seconds
-            return {
-                "step_id": sr.step_id,
-                "step_name": names.get(sr.step_id, sr.step_id),
-                "step_type": sr.step_type,
-                "status": sr.status,
-                "attempt": sr.attempt,
-                "input": redact(sr.input),
-                "output": redact(sr.output),
-                "error": redact_text(sr.error) if sr.error else None,
-                "logs": redact_text(sr.logs or ""),
-                "started_at": sr.started_at,
-                "completed_at": sr.completed_at,
-                "duration_ms": int(duration * 1000) if duration is not None else None,
-            }
-
-        return paginated(request, run_step_runs(run=run), "logs", lambda sr: s.LogEntryOutput(entry(sr)).data)
+        names = s.step_names(run)
+        return paginated(
+            request, run_step_runs(run=run), "logs", lambda sr: s.LogEntryOutput(s.log_entry(sr, names)).data
+        )
 
 
 def _non_negative(raw: str | None, field: str) -> int | None:

@@ -345,6 +345,12 @@ def test_an_api_key_stops_working_when_its_creator_moves_to_another_tenant(membe
     _assert_envelope(response, 401, "authentication_failed")
 
 
+# Canonical fields, and seed 002's camelCase ones beside them (SPEC 14).
+API_KEY_FIELDS = {
+    "id", "name", "key_prefix", "created_at", "last_used_at", "expires_at", "keyPrefix", "createdAt", "lastUsedAt",
+}  # fmt: skip
+
+
 def test_creating_an_api_key_shows_the_full_key_once(admin_client):
     response = admin_client.post("/api/api-keys", {"name": "deploy"}, format="json")
 
@@ -377,7 +383,7 @@ def test_listing_api_keys_shows_only_metadata(admin_client):
     body = response.json()
     assert body["total"] == 1
     (listed,) = body["api_keys"]
-    assert set(listed) == {"id", "name", "key_prefix", "created_at", "last_used_at", "expires_at"}
+    assert set(listed) == API_KEY_FIELDS
     assert raw not in response.content.decode()
 
 
@@ -387,7 +393,7 @@ def test_reading_one_api_key_shows_only_metadata(admin_client):
     response = admin_client.get(f"/api/api-keys/{created['api_key']['id']}")
 
     assert response.status_code == 200
-    assert set(response.json()["api_key"]) == {"id", "name", "key_prefix", "created_at", "last_used_at", "expires_at"}
+    assert set(response.json()["api_key"]) == API_KEY_FIELDS
     assert created["key"] not in response.content.decode()
 
 

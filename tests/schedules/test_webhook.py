@@ -21,9 +21,9 @@ def test_seed_002_example_starts_a_webhook_run(webhook_workflow, raw_key):
     response = client.post(url(webhook_workflow), body, format="json", HTTP_AUTHORIZATION=f"Bearer {raw_key}")
     assert response.status_code == 202, response.content
     data = response.json()
-    assert set(data) == {"run_id", "status"} and data["run_id"].startswith("run_")
+    assert set(data) == {"run_id", "executionId", "status"} and data["run_id"].startswith("run_")
+    assert data["executionId"] == data["run_id"] and data["status"] == "running"
     run = Run.objects.get(id=data["run_id"])
-    assert data["status"] == run.status
     assert (run.trigger, run.inputs, run.workflow_id) == ("webhook", body, webhook_workflow.id)
     assert response["Access-Control-Allow-Origin"] == "*"
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 from rest_framework import serializers
 
 from orchestrator.api.serializers import JSONObjectField, StrictSerializer
-from workflows.models import TriggerType, Workflow, WorkflowStatus, WorkflowVersion
+from orchestrator.definitions.editor_graph import definition_graph
+from workflows.models import TriggerType, Visibility, Workflow, WorkflowStatus, WorkflowVersion
 
 
 class WorkflowCreateInput(StrictSerializer):
@@ -13,6 +14,7 @@ class WorkflowCreateInput(StrictSerializer):
     trigger_type = serializers.ChoiceField(choices=TriggerType.choices, required=False)
     tags = serializers.ListField(child=serializers.CharField(max_length=100), required=False, max_length=50)
     status = serializers.ChoiceField(choices=WorkflowStatus.choices, required=False)
+    visibility = serializers.ChoiceField(choices=Visibility.choices, required=False)
 
 
 class WorkflowReplaceInput(WorkflowCreateInput):
@@ -21,6 +23,9 @@ class WorkflowReplaceInput(WorkflowCreateInput):
 
 class WorkflowPatchInput(WorkflowReplaceInput):
     definition = JSONObjectField(required=False)
+    # Seed 002's editor graph: replaces the steps, keeps inputs/outputs/settings.
+    nodes = serializers.ListField(child=serializers.JSONField(), required=False, max_length=10_000)
+    edges = serializers.ListField(child=serializers.JSONField(), required=False, max_length=100_000)
 
 
 class WorkflowStatusInput(StrictSerializer):
@@ -60,17 +65,42 @@ class WorkflowSummaryOutput(serializers.ModelSerializer):
             "created_by",
             "created_at",
             "updated_at",
+            "visibility",
         ]
 
 
 class WorkflowOutput(WorkflowSummaryOutput):
+    """The canonical workflow; seed 002's ``nodes`` and ``edges`` (the definition's steps as an
+    editor's graph) sit beside ``definition``."""
+
     definition = serializers.SerializerMethodField()
+    nodes = serializers.SerializerMethodField()
+    edges = serializers.SerializerMethodField()
 
     class Meta(WorkflowSummaryOutput.Meta):
-        fields = [*WorkflowSummaryOutput.Meta.fields[:7], "definition", *WorkflowSummaryOutput.Meta.fields[7:]]
+        fields = [
+            *WorkflowSummaryOutput.Meta.fields[:7],
+            "definition",
+            *WorkflowSummaryOutput.Meta.fields[7:],
+            "nodes",
+            "edges",
+        ]
 
     def get_definition(self, workflow: Workflow) -> dict:
         return workflow.full_definition()
+
+    def _graph(self, workflow: Workflow) -> tuple[list[dict], list[dict]]:
+        cached = getattr(self, "_graph_of", None)
+        if cached is None or cached[0] is not workflow:
+            cached = (workflow, definition_graph(workflow.definition))
+            self._graph_of = cached
+        return cached[1]
+
+    def get_nodes(self, workflow: Workflow) -> list[dict]:
+        return self._graph(workflow)[0]
+
+    def get_edges(self, workflow: Workflow) -> list[dict]:
+        return self._graph(workflow)[1]
 
 
 class WorkflowEnvelope(serializers.Serializer):
