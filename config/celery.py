@@ -1,5 +1,6 @@
 """The Celery app: `celery -A config worker` and `celery -A config beat`."""
 
+import logging
 import os
 
 from celery import Celery
@@ -27,10 +28,30 @@ def _refuse(what: str) -> None:
 
 
 @worker_init.connect
-def _refuse_insecure_worker(**kwargs) -> None:
+def _refuse_insecure_worker(sender=None, **kwargs) -> None:
+    if getattr(sender, "embedded", False):
+        return  # a thread of `serve` (which checked already) or of a command that serves nothing
     _refuse("worker")
+    from orchestrator.engine.presence import workers_starting_mark
+
+    workers_starting_mark()  # /api/health says "starting" until this worker answers a ping
 
 
 @beat_init.connect
 def _refuse_insecure_beat(**kwargs) -> None:
     _refuse("beat")
+
+
+class _QuietClock(logging.Filter):
+    """The engine's clock sends a sweep every second and a reap every few: at INFO the worker
+    would log two lines for each, burying what a person watches the log for."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        args = record.args
+        if record.levelno >= logging.WARNING or not isinstance(args, dict):
+            return True
+        return args.get("name") not in {entry["task"] for entry in (app.conf.beat_schedule or {}).values()}
+
+
+for _name in ("celery.worker.strategy", "celery.app.trace"):
+    logging.getLogger(_name).addFilter(_QuietClock())
