@@ -43,15 +43,20 @@ def _refuse_insecure_beat(**kwargs) -> None:
 
 
 class _QuietClock(logging.Filter):
-    """The engine's clock sends a sweep every second and a reap every few: at INFO the worker
-    would log two lines for each, burying what a person watches the log for."""
+    """The engine's clock sends a sweep every second and a reap every few: at INFO, beat and the
+    worker would log a line or two for each, burying what a person watches the log for."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        args = record.args
-        if record.levelno >= logging.WARNING or not isinstance(args, dict):
+        if record.levelno >= logging.WARNING:
             return True
-        return args.get("name") not in {entry["task"] for entry in (app.conf.beat_schedule or {}).values()}
+        clock = {entry["task"] for entry in (app.conf.beat_schedule or {}).values()}
+        args = record.args
+        if isinstance(args, dict):  # the worker: "Task %(name)s[%(id)s] received"
+            return args.get("name") not in clock
+        if isinstance(args, tuple) and len(args) == 2:  # beat: "Scheduler: Sending due task %s (%s)"
+            return args[1] not in clock
+        return True
 
 
-for _name in ("celery.worker.strategy", "celery.app.trace"):
+for _name in ("celery.worker.strategy", "celery.app.trace", "celery.beat"):
     logging.getLogger(_name).addFilter(_QuietClock())
