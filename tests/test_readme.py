@@ -131,6 +131,17 @@ def _make_run_prints_what_the_readme_shows(copy: ServedCopy) -> None:
     assert pattern.search(printed), f"make run printed:\n{copy.log()[-2000:]}\nREADME shows:\n{shown}"
 
 
+def _log_has_no_alarming_lines(copy: ServedCopy) -> None:
+    """What a new user would take for a fault: kombu's "No hostname", uvicorn's lifespan line,
+    tracebacks, errors. (4xx warnings of django.request are the README's own bad requests.)"""
+    alarming = [
+        line
+        for line in copy.log().splitlines()
+        if any(word in line for word in ("No hostname", "lifespan", "Traceback", "ERROR", "CRITICAL"))
+    ]
+    assert alarming == [], "\n".join(alarming)
+
+
 @pytest.mark.embedded
 def test_the_readme_examples_run_as_written_on_the_embedded_default():
     copy = ServedCopy()
@@ -139,6 +150,7 @@ def test_the_readme_examples_run_as_written_on_the_embedded_default():
         _make_run_prints_what_the_readme_shows(copy)
         run_readme(copy)
         assert copy.interrupt() == [], "Ctrl-C left processes of make run behind"
+        _log_has_no_alarming_lines(copy)
     finally:
         copy.remove()
 
@@ -158,5 +170,6 @@ def test_the_readme_examples_run_as_written_on_postgresql_and_redis(settings):
         copy.start()
         run_readme(copy)
         assert copy.interrupt() == [], "Ctrl-C left processes of make run behind"
+        _log_has_no_alarming_lines(copy)
     finally:
         copy.remove()

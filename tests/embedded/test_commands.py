@@ -84,3 +84,15 @@ def test_run_workflow_completes_with_make_run_stopped(served: ServedCopy, api: A
 
     assert code == 0, progress
     assert body["outputs"] == {"c": 3}
+
+
+def test_benchmark_runs_what_the_embedded_shape_can_and_says_what_needs_redis(served: ServedCopy):
+    result = served.manage("benchmark", timeout=300)
+
+    assert result.returncode == 0, result.stderr
+    assert "validation 10,000 steps:" in result.stdout
+    assert "engine: skipped. The engine benchmark needs the distributed shape" in result.stdout
+    assert "events: skipped." in result.stdout and "set REDIS_URL" in result.stdout
+
+    named = served.manage("benchmark", "--only", "engine")
+    assert named.returncode != 0 and "needs the distributed shape" in named.stderr
