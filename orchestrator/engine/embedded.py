@@ -52,9 +52,16 @@ def _schedule_clock():
     """django-celery-beat's scheduler for the PeriodicTask rows of workflow schedules only:
     the engine clock already sends sweep and reap."""
     from celery.beat import Service
+    from django_celery_beat.models import PeriodicTasks
     from django_celery_beat.schedulers import DatabaseScheduler
 
     from config.celery import app
+
+    # The scheduler notices new rows by the change stamp moving on from the one it read at
+    # start; with no stamp yet (a fresh database: this clock installs no rows of its own) it
+    # takes the first stamp as its starting point and misses the first schedule created.
+    if PeriodicTasks.last_change() is None:
+        PeriodicTasks.update_changed()
 
     class ScheduleRowsOnly(DatabaseScheduler):
         def setup_schedule(self) -> None:
