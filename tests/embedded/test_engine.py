@@ -102,20 +102,19 @@ def test_a_loop_fans_out_its_items_in_order(api: Api):
     assert steps_of(run)["each"]["output"] == ["0:a", "1:b", "2:c", "3:d", "4:e"]
 
 
-def test_a_wait_for_seconds_is_swept_and_holds_no_worker(api: Api, http_server):
-    waiting = api.start(
+def test_a_wait_for_seconds_is_a_row_the_sweeper_finishes(api: Api):
+    run_id = api.start(
         [
             {"id": "pause", "type": "wait", "config": {"seconds": 2}},
             {"id": "after", "type": "transform", "config": {"value": 1}, "depends_on": ["pause"]},
         ]
     )
-    quick = api.wait(api.start([http_step("ping", f"{http_server.url}/ok")]))
-    assert quick["status"] == "completed"
-    assert api.get(waiting)["status"] == "running"
-    waited = api.wait(waiting)
-    assert waited["status"] == "completed", waited
-    pause = steps_of(waited)["pause"]
+    api.wait_step(run_id, "pause", ("waiting",))  # no worker holds it meanwhile
+    run = api.wait(run_id)
+    assert run["status"] == "completed", run
+    pause = steps_of(run)["pause"]
     assert (_at(pause["completed_at"]) - _at(pause["started_at"])).total_seconds() >= 2
+    assert "waited_until" in pause["output"]
 
 
 def test_a_signal_wait_pauses_until_resumed_with_a_payload(api: Api):
@@ -226,11 +225,15 @@ def test_a_step_over_its_timeout_fails_and_a_run_over_its_timeout_times_out(api:
 
 
 def test_queued_runs_start_first_in_first_out_as_slots_free(api: Api):
+    """One slot: a run waiting for a signal holds it (paused counts as active) until signalled."""
     workflow = api.workflow(
-        [{"id": "pause", "type": "wait", "config": {"seconds": 1}}], settings={"max_concurrent_runs": 1}
+        [{"id": "gate", "type": "wait", "config": {"signal": "go"}}], settings={"max_concurrent_runs": 1}
     )
     runs = [api.run(workflow) for _ in range(3)]
-    assert [api.get(r)["status"] for r in runs[1:]] == ["queued", "queued"]
+    for position, run_id in enumerate(runs):
+        api.wait(run_id, statuses=("paused",))
+        assert [api.get(r)["status"] for r in runs[position + 1 :]] == ["queued"] * (2 - position)
+        api.call("POST", f"/api/workflows/runs/{run_id}/resume", 200, json={"signal": {}})
     finished = [api.wait(r) for r in runs]
     assert [r["status"] for r in finished] == ["completed"] * 3
     assert _at(finished[0]["completed_at"]) <= _at(finished[1]["started_at"])

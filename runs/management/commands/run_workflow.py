@@ -107,6 +107,11 @@ class Command(BaseCommand):
             ).count()
             line = f"\r{_bar(done, total)} {run.status:<10}"
             if line != shown:
+                if run.status == "paused" and "paused" not in shown:  # say what it waits for, once
+                    self.stderr.write(
+                        f"\nPaused: a step waits for a signal. Continue it with POST "
+                        f'/api/workflows/runs/{run.id}/resume {{"signal": {{…}}}} (or Ctrl-C; the run stays paused).'
+                    )
                 self.stderr.write(line, ending="")
                 self.stderr.flush()
                 shown = line
