@@ -14,6 +14,7 @@ Who executes the steps:
 from __future__ import annotations
 
 import json
+import logging
 import sys
 import time
 from collections.abc import Callable
@@ -67,6 +68,9 @@ class Command(BaseCommand):
         if settings.EMBEDDED:
             from orchestrator.engine.embedded import start_embedded_worker
 
+            # The worker's own lines (task received, succeeded) would break up the progress bar.
+            for name in ("celery", "orchestrator.engine.embedded"):
+                logging.getLogger(name).setLevel(logging.WARNING)
             stop = start_embedded_worker()
             while workers_online()[0] != "ok":
                 if time.monotonic() > deadline:
