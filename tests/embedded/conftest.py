@@ -81,14 +81,20 @@ def statuses(run: dict) -> dict[str, str]:
     return {s["step_id"]: s["status"] for s in run["step_runs"]}
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def served() -> Iterator[ServedCopy]:
-    """One ``make run`` per module: a fresh copy, SQLite, nothing set but short engine timings."""
+    """One ``make run`` for the leg: a fresh copy, SQLite, nothing set but short engine timings."""
     copy = ServedCopy(env=ENGINE_ENV).start()
     yield copy
     copy.remove()
 
 
-@pytest.fixture(scope="module")
+@pytest.fixture(scope="session")
 def api(served) -> Api:
-    return Api(served.url, served.printed_key())
+    api = Api(served.url, served.printed_key())
+    # A schedule fires at the next minute boundary: made here, with the leg's first test, so
+    # that its test (last in test_engine.py) finds the run made meanwhile instead of waiting.
+    api.scheduled = api.workflow([{"id": "a", "type": "transform", "config": {"value": "{{ input.x }}"}}])
+    schedule = {"cron_expression": "* * * * *", "inputs": {"x": 7}}
+    api.call("POST", f"/api/workflows/{api.scheduled}/schedules", 201, json=schedule)
+    return api

@@ -42,7 +42,8 @@ def test_run_workflow_runs_the_workflow_in_its_own_process_while_make_run_is_up(
 
 def test_run_workflow_runs_the_demo_that_calls_the_server(served: ServedCopy, api: Api):
     """The seeded "Check this server" calls 127.0.0.1: allowed by .env.local, as under make run."""
-    demo = next(w for w in api.call("GET", "/api/workflows")["workflows"] if w["name"] == "Check this server")
+    found = api.call("GET", "/api/workflows", params={"search": "Check this server"})["workflows"]
+    demo = next(w for w in found if w["name"] == "Check this server")
 
     code, body, progress, _ = _run_workflow(served, demo["id"])
 
@@ -75,17 +76,6 @@ def test_check_and_rotate_use_the_key_make_run_wrote(served: ServedCopy):
     assert "ORCHESTRATOR_ENCRYPTION_KEYS is not set" in bare.stdout + bare.stderr
 
 
-def test_run_workflow_completes_with_make_run_stopped(served: ServedCopy, api: Api):
-    """Last in this module: it stops the server (Ctrl-C) and runs on the same SQLite file alone."""
-    workflow = api.workflow(CHAIN)
-    assert served.interrupt() == [], "make run left processes behind"
-
-    code, body, progress, _ = _run_workflow(served, workflow, "--input", '{"n": 1}')
-
-    assert code == 0, progress
-    assert body["outputs"] == {"c": 3}
-
-
 def test_benchmark_runs_what_the_embedded_shape_can_and_says_what_needs_redis(served: ServedCopy):
     result = served.manage("benchmark", timeout=300)
 
@@ -96,3 +86,26 @@ def test_benchmark_runs_what_the_embedded_shape_can_and_says_what_needs_redis(se
 
     named = served.manage("benchmark", "--only", "engine")
     assert named.returncode != 0 and "needs the distributed shape" in named.stderr
+
+
+def test_run_workflow_runs_in_a_fresh_copy_where_make_run_never_ran():
+    """Nothing set, no .env.local, no server: the command's own worker runs the steps."""
+    copy = ServedCopy()
+    try:
+        for args in (
+            ("migrate", "--noinput"),
+            ("createtenant", "Solo", "--owner", "solo", "--password", "solo-pass-123"),
+        ):
+            done = copy.manage(*args)
+            assert done.returncode == 0, done.stderr
+        (copy.dir / "chain.json").write_text(json.dumps({"name": "Chain", "definition": {"steps": CHAIN}}))
+        imported = copy.manage("import_workflows", "chain.json", "--user", "solo")
+        assert imported.returncode == 0, imported.stderr
+        workflow = imported.stdout.split("\t")[0]
+
+        code, body, progress, _ = _run_workflow(copy, workflow, "--input", '{"n": 1}')
+
+        assert code == 0, progress
+        assert body["outputs"] == {"c": 3}
+    finally:
+        copy.remove()

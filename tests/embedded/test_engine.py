@@ -240,21 +240,6 @@ def test_queued_runs_start_first_in_first_out_as_slots_free(api: Api):
     assert _at(finished[1]["completed_at"]) <= _at(finished[2]["started_at"])
 
 
-def test_a_schedule_fires_a_run_at_its_next_minute(api: Api):
-    """The schedule clock (django-celery-beat's database scheduler, in-process) fires the
-    schedule's beat entry; the run has trigger "schedule". Waits for the next minute."""
-    workflow = api.workflow([{"id": "a", "type": "transform", "config": {"value": "{{ input.x }}"}}])
-    api.call(
-        "POST", f"/api/workflows/{workflow}/schedules", 201, json={"cron_expression": "* * * * *", "inputs": {"x": 7}}
-    )
-    deadline = time.monotonic() + 90
-    while not (runs := api.call("GET", f"/api/workflows/{workflow}/runs")["runs"]):
-        assert time.monotonic() < deadline, "no scheduled run within 90 s"
-        time.sleep(0.5)
-    run = api.wait(runs[0]["id"])
-    assert run["trigger"] == "schedule" and run["status"] == "completed" and run["outputs"] == {"a": 7}, run
-
-
 def test_a_step_whose_server_was_killed_is_reaped_after_a_restart(http_server):
     """A power cut mid-step: `make run` SIGKILLed while a step runs, then started again on the
     same SQLite file. The step's lease expires, the reaper re-queues it, the run completes."""
@@ -290,3 +275,14 @@ def test_a_step_whose_server_was_killed_is_reaped_after_a_restart(http_server):
         assert [e["data"]["kind"] for e in lost] == ["worker_lost"]
     finally:
         copy.remove()
+
+
+def test_a_schedule_fires_a_run_at_its_next_minute(api: Api):
+    """The schedule clock (django-celery-beat's database scheduler, in-process) fires the
+    schedule made with the leg's first test (conftest ``api``); the run has trigger "schedule"."""
+    deadline = time.monotonic() + 90
+    while not (runs := api.call("GET", f"/api/workflows/{api.scheduled}/runs")["runs"]):
+        assert time.monotonic() < deadline, "no scheduled run within 90 s"
+        time.sleep(0.5)
+    run = api.wait(runs[-1]["id"])
+    assert run["trigger"] == "schedule" and run["status"] == "completed" and run["outputs"] == {"a": 7}, run
