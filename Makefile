@@ -46,10 +46,16 @@ $(STAMP): requirements.txt requirements-dev.txt | $(BIN)/python
 # --- run --------------------------------------------------------------------------
 # Foreground; DATABASE_URL unset → SQLite, REDIS_URL unset and no local Redis → embedded
 # broker/worker/beat/channel layer. Precedence: environment > .env.local > defaults below.
+# config/settings.py reads .env.local the same way, so manage.py commands run as make run did.
 run: venv
 	@if [ -z "$${ORCHESTRATOR_ENCRYPTION_KEYS:-}" ] && [ ! -f .env.local ]; then
 		key="$$($(BIN)/python -c 'import base64, os; print(base64.b64encode(os.urandom(32)).decode())')"
-		( umask 077; printf '# Local settings for `make run` (git-ignored). Keep this key: it decrypts stored secrets.\nORCHESTRATOR_ENCRYPTION_KEYS=%s\n' "$$key" > .env.local )
+		( umask 077; printf '%s\n' \
+			'# Local settings for `make run` and manage.py in this directory (git-ignored); the environment wins.' \
+			'# Keep this key: it decrypts stored secrets.' \
+			"ORCHESTRATOR_ENCRYPTION_KEYS=$$key" \
+			'DEBUG=true' \
+			'ORCHESTRATOR_ALLOW_PRIVATE_NETWORKS=true' > .env.local )
 		echo "make run: generated a new encryption key into .env.local"
 	fi
 	if [ -f .env.local ]; then

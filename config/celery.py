@@ -1,5 +1,6 @@
 """The Celery app: `celery -A config worker` and `celery -A config beat`."""
 
+import logging
 import os
 
 from celery import Celery
@@ -27,10 +28,35 @@ def _refuse(what: str) -> None:
 
 
 @worker_init.connect
-def _refuse_insecure_worker(**kwargs) -> None:
+def _refuse_insecure_worker(sender=None, **kwargs) -> None:
+    if getattr(sender, "embedded", False):
+        return  # a thread of `serve` (which checked already) or of a command that serves nothing
     _refuse("worker")
+    from orchestrator.engine.presence import workers_starting_mark
+
+    workers_starting_mark()  # /api/health says "starting" until this worker answers a ping
 
 
 @beat_init.connect
 def _refuse_insecure_beat(**kwargs) -> None:
     _refuse("beat")
+
+
+class _QuietClock(logging.Filter):
+    """The engine's clock sends a sweep every second and a reap every few: at INFO, beat and the
+    worker would log a line or two for each, burying what a person watches the log for."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno >= logging.WARNING:
+            return True
+        clock = {entry["task"] for entry in (app.conf.beat_schedule or {}).values()}
+        args = record.args
+        if isinstance(args, dict):  # the worker: "Task %(name)s[%(id)s] received"
+            return args.get("name") not in clock
+        if isinstance(args, tuple) and len(args) == 2:  # beat: "Scheduler: Sending due task %s (%s)"
+            return args[1] not in clock
+        return True
+
+
+for _name in ("celery.worker.strategy", "celery.app.trace", "celery.beat"):
+    logging.getLogger(_name).addFilter(_QuietClock())

@@ -1,6 +1,10 @@
 """Settings, read from the environment once, with safe local defaults.
 
-Nothing else in the project reads ``os.environ``. Two shapes of deployment:
+Nothing else in the project reads ``os.environ``. A variable the environment does not set
+is taken from ``.env.local`` when that file exists (``make run`` writes it: the encryption
+key and its local defaults), so that ``manage.py`` commands run with what ``make run`` ran
+with. ``ORCHESTRATOR_ENV_FILE`` names another file, or none when empty; the test suite
+never reads one. Two shapes of deployment:
 
 * embedded (``make run`` on a fresh machine): SQLite, and when no Redis answers,
   an in-process broker, worker, beat and channel layer;
@@ -11,6 +15,7 @@ from __future__ import annotations
 
 import os
 import socket
+import sys
 from datetime import timedelta
 from pathlib import Path
 from urllib.parse import urlparse
@@ -20,15 +25,48 @@ import dj_database_url
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 
-def _env_bool(name: str, default: bool) -> bool:
+def _env_file_values(path: str) -> dict[str, str]:
+    """``KEY=VALUE`` lines (``export`` and quotes allowed, ``#`` comments), as ``make run`` reads them."""
+    try:
+        lines = Path(path).read_text().splitlines()
+    except (FileNotFoundError, IsADirectoryError, PermissionError):
+        return {}
+    values = {}
+    for line in lines:
+        line = line.strip().removeprefix("export ").strip()
+        name, sep, value = line.partition("=")
+        if not sep or line.startswith("#") or not name.isidentifier():
+            continue
+        value = value.strip()
+        if len(value) >= 2 and value[0] == value[-1] and value[0] in "'\"":
+            value = value[1:-1]
+        values[name] = value
+    return values
+
+
+# Under pytest a developer's .env.local must not leak into the suite (tests/conftest.py
+# also sets ORCHESTRATOR_ENV_FILE="" for the servers and workers the tests start).
+ENV_FILE = os.environ.get("ORCHESTRATOR_ENV_FILE", "" if "pytest" in sys.modules else str(BASE_DIR / ".env.local"))
+_ENV_FILE_VALUES = _env_file_values(ENV_FILE) if ENV_FILE else {}
+
+
+def _env(name: str, default: str | None = None) -> str | None:
+    """The environment first, then the env file, then ``default``."""
     value = os.environ.get(name)
+    if value is None:
+        value = _ENV_FILE_VALUES.get(name)
+    return default if value is None else value
+
+
+def _env_bool(name: str, default: bool) -> bool:
+    value = _env(name)
     if value is None or value == "":
         return default
     return value.strip().lower() in {"1", "true", "yes", "on"}
 
 
 def _env_int(name: str, default: int) -> int:
-    value = os.environ.get(name)
+    value = _env(name)
     if value is None or value.strip() == "":
         return default
     return int(value)
@@ -44,19 +82,30 @@ def _redis_answers(url: str) -> bool:
 
 
 DEBUG = _env_bool("DEBUG", False)
-SECRET_KEY = os.environ.get("DJANGO_SECRET_KEY") or "insecure-local-development-key-change-me-in-production"
+# Outside DEBUG, servers and workers refuse to start on the development key (orchestrator/startup.py).
+SECRET_KEY_CONFIGURED = bool(_env("DJANGO_SECRET_KEY"))
+SECRET_KEY = _env("DJANGO_SECRET_KEY") or "insecure-local-development-key-change-me-in-production"
 ALLOWED_HOSTS = [
-    h.strip() for h in os.environ.get("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver").split(",") if h.strip()
+    h.strip() for h in _env("ALLOWED_HOSTS", "127.0.0.1,localhost,[::1],testserver").split(",") if h.strip()
 ]
 PORT = _env_int("PORT", 8000)
 ORCHESTRATOR_VERSION = "0.1.0"
 
 # --- Database -------------------------------------------------------------------
-DATABASE_URL = os.environ.get("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
+DATABASE_URL = _env("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"]["OPTIONS"] = {"timeout": 20}
+    # SQLite has one writer at a time and ignores SELECT ... FOR UPDATE. BEGIN IMMEDIATE takes
+    # the write lock when a transaction starts, so writers queue (up to `timeout` seconds)
+    # instead of failing with "database is locked" when a read lock cannot be upgraded; the
+    # lock also stands in for the row locks the engine takes on PostgreSQL. WAL lets readers
+    # (API, streams) go on while a step's transaction writes.
+    DATABASES["default"]["OPTIONS"] = {
+        "timeout": 20,
+        "transaction_mode": "IMMEDIATE",
+        "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL",
+    }
 
 # --- Redis: broker, cache, channel layer ---------------------------------------
 # REDIS_URL set → it must be used. Unset → use a local Redis if one answers and the
@@ -64,7 +113,7 @@ if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
 # local-memory cache). SQLite allows one writer: separate worker processes on it
 # would fail with "database is locked", so SQLite always runs embedded unless told.
 _SQLITE = DATABASES["default"]["ENGINE"].endswith("sqlite3")
-REDIS_URL = os.environ.get("REDIS_URL", "")
+REDIS_URL = _env("REDIS_URL", "")
 if not REDIS_URL and not _SQLITE and _redis_answers("redis://127.0.0.1:6379/0"):
     REDIS_URL = "redis://127.0.0.1:6379/0"
 EMBEDDED = not REDIS_URL
@@ -131,7 +180,7 @@ USE_TZ = True
 STATIC_URL = "static/"
 # Static files are served from the apps' folders (WhiteNoise finders): no collectstatic
 # step. STATIC_ROOT only matters to whoever runs collectstatic anyway.
-STATIC_ROOT = os.environ.get("STATIC_ROOT") or None
+STATIC_ROOT = _env("STATIC_ROOT") or None
 WHITENOISE_USE_FINDERS = True
 
 if REDIS_URL:
@@ -157,15 +206,16 @@ ORCHESTRATOR_MAX_WORKER_LOSSES = _env_int("ORCHESTRATOR_MAX_WORKER_LOSSES", 3)
 ORCHESTRATOR_SWEEP_THRESHOLD_SECONDS = _env_int("ORCHESTRATOR_SWEEP_THRESHOLD_SECONDS", 10)
 # A queued step whose message has not been picked up for this long is sent again (a lost message).
 ORCHESTRATOR_REDISPATCH_AFTER_SECONDS = _env_int("ORCHESTRATOR_REDISPATCH_AFTER_SECONDS", 600)
-ORCHESTRATOR_ENCRYPTION_KEYS = os.environ.get("ORCHESTRATOR_ENCRYPTION_KEYS", "")
+ORCHESTRATOR_ENCRYPTION_KEYS = _env("ORCHESTRATOR_ENCRYPTION_KEYS", "")
 # Provider API roots; an integration's own base_url wins (tests and self-hosted gateways point them elsewhere).
-ORCHESTRATOR_SLACK_BASE_URL = os.environ.get("ORCHESTRATOR_SLACK_BASE_URL") or "https://slack.com/api"
-ORCHESTRATOR_OPENAI_BASE_URL = os.environ.get("ORCHESTRATOR_OPENAI_BASE_URL") or "https://api.openai.com/v1"
+ORCHESTRATOR_SLACK_BASE_URL = _env("ORCHESTRATOR_SLACK_BASE_URL") or "https://slack.com/api"
+ORCHESTRATOR_OPENAI_BASE_URL = _env("ORCHESTRATOR_OPENAI_BASE_URL") or "https://api.openai.com/v1"
 # Bytes of request body Django itself will read; the middleware answers 413 first.
 DATA_UPLOAD_MAX_MEMORY_SIZE = ORCHESTRATOR_MAX_BODY_BYTES
 
 # --- Celery ---------------------------------------------------------------------
-CELERY_BROKER_URL = REDIS_URL or "memory://"
+# Embedded: an in-process broker. Naming its host keeps kombu from warning that none was given.
+CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
 CELERY_RESULT_BACKEND = None
 CELERY_TASK_IGNORE_RESULT = True
 CELERY_TASK_ACKS_LATE = True
@@ -175,14 +225,17 @@ CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
 # Redis redelivers an unacked task after this; every countdown we use stays far below it.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+if not REDIS_URL:
+    # The memory transport polls its queues (every second by default: a second per step).
+    CELERY_BROKER_TRANSPORT_OPTIONS["polling_interval"] = 0.01
 CELERY_TASK_SERIALIZER = "json"
 CELERY_ACCEPT_CONTENT = ["json"]
 CELERY_TIMEZONE = "UTC"
 CELERY_BEAT_SCHEDULER = "django_celery_beat.schedulers:DatabaseScheduler"
 # One queue for everything; the test suite sets its own so that no other worker takes its tasks.
-CELERY_TASK_DEFAULT_QUEUE = os.environ.get("ORCHESTRATOR_TASK_QUEUE", "orchestrator")
-ORCHESTRATOR_SWEEP_INTERVAL = float(os.environ.get("ORCHESTRATOR_SWEEP_INTERVAL", "1"))
-ORCHESTRATOR_REAP_INTERVAL = float(os.environ.get("ORCHESTRATOR_REAP_INTERVAL", "5"))
+CELERY_TASK_DEFAULT_QUEUE = _env("ORCHESTRATOR_TASK_QUEUE", "orchestrator")
+ORCHESTRATOR_SWEEP_INTERVAL = float(_env("ORCHESTRATOR_SWEEP_INTERVAL", "1"))
+ORCHESTRATOR_REAP_INTERVAL = float(_env("ORCHESTRATOR_REAP_INTERVAL", "5"))
 CELERY_BEAT_SCHEDULE = {
     # Due retries, finished waits, overdue runs: rows with a due time, never broker ETAs.
     "orchestrator-sweep": {
@@ -212,7 +265,7 @@ else:
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer"}}
 # Seconds of silence before an SSE stream sends a `: keepalive` comment (and a live socket
 # re-reads the database for an event the lossy channel layer may have dropped).
-ORCHESTRATOR_STREAM_HEARTBEAT_SECONDS = float(os.environ.get("ORCHESTRATOR_STREAM_HEARTBEAT_SECONDS", "15"))
+ORCHESTRATOR_STREAM_HEARTBEAT_SECONDS = float(_env("ORCHESTRATOR_STREAM_HEARTBEAT_SECONDS", "15"))
 
 # --- REST framework -------------------------------------------------------------
 REST_FRAMEWORK = {
@@ -260,7 +313,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": os.environ.get("LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["console"], "level": _env("LOG_LEVEL", "INFO")},
     "loggers": {"django.db.backends": {"level": "WARNING"}},
 }
 

@@ -1,6 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+
+from orchestrator.api.exception_handler import api_path_not_found
 
 api_patterns = [
     path("", include("orchestrator.api.urls")),
@@ -18,6 +20,8 @@ api_patterns = [
 urlpatterns = [
     path("admin/", admin.site.urls),
     path("api/", include(api_patterns)),
+    # Last: anything else under /api/ is a JSON 404, also with DEBUG on (whose 404 page is HTML).
+    re_path(r"^api(?:/.*)?$", api_path_not_found),
 ]
 
 handler400 = "orchestrator.api.exception_handler.handler400"

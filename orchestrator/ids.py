@@ -1,12 +1,13 @@
 """Prefixed, sortable identifiers: ``wf_01jd3k…``.
 
 48 bits of milliseconds then 80 random bits, Crockford base32 (ULID layout), in
-lower case so IDs sort by creation time as plain strings.
+lower case so IDs sort by creation time as plain strings (monotonic within a process).
 """
 
 from __future__ import annotations
 
 import secrets
+import threading
 import time
 
 _ALPHABET = "0123456789abcdefghjkmnpqrstvwxyz"
@@ -20,9 +21,21 @@ def _encode(number: int, length: int) -> str:
     return "".join(reversed(chars))
 
 
+_last = [0, 0]  # the millisecond and random part of this process's latest ID
+_lock = threading.Lock()
+
+
 def new_id(prefix: str) -> str:
-    millis = time.time_ns() // 1_000_000
-    return f"{prefix}_{_encode(millis, 10)}{_encode(secrets.randbits(80), 16)}"
+    """Within one millisecond of one process, IDs still sort in creation order (the random part
+    grows by a random step), so rows made in one go, such as a run's steps, list in order."""
+    with _lock:
+        millis = time.time_ns() // 1_000_000
+        if millis <= _last[0]:  # same millisecond, or the clock stepped back
+            millis, rand = _last[0], _last[1] + 1 + secrets.randbits(32)
+        else:
+            rand = secrets.randbits(79)  # headroom for the steps above
+        _last[0], _last[1] = millis, rand
+    return f"{prefix}_{_encode(millis, 10)}{_encode(rand, 16)}"
 
 
 # Named functions (not lambdas) so that migrations can reference them as field defaults.

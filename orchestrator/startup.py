@@ -7,8 +7,6 @@ beat, ``manage.py serve``), not at settings import, so that ``migrate``,
 
 from __future__ import annotations
 
-import os
-
 from django.conf import settings
 from django.core.exceptions import ImproperlyConfigured
 
@@ -19,7 +17,7 @@ def startup_problems() -> list[str]:
     from integrations.crypto import EncryptionNotConfigured, parse_keys
 
     problems = []
-    if not os.environ.get("DJANGO_SECRET_KEY"):
+    if not settings.SECRET_KEY_CONFIGURED:
         problems.append(
             "DJANGO_SECRET_KEY is not set (generate one with: "
             "python -c 'import secrets; print(secrets.token_urlsafe(50))')"

@@ -13,6 +13,10 @@ from orchestrator.models import Role
 from orchestrator.tenancy.authentication import token_pair_for
 from tests.factories import TenantFactory, UserFactory, WorkflowFactory
 
+# Servers and workers the tests start read no .env.local (settings skip it in this process,
+# pytest being loaded): a developer's `make run` settings must not leak into the suite.
+os.environ["ORCHESTRATOR_ENV_FILE"] = ""
+
 
 def client_for(user) -> APIClient:
     client = APIClient()

@@ -125,3 +125,33 @@ def stop_server(process: subprocess.Popen) -> None:
     log = getattr(process, "log", None)
     if log is not None and not log.closed:
         log.close()
+
+
+def start_redis() -> tuple[str, subprocess.Popen]:
+    """A redis-server of the test's own on a free port (no persistence): a broker no other
+    test's worker listens on. Answers ``(url, process)``; stop it with ``stop_redis``."""
+    port = free_port()
+    process = subprocess.Popen(
+        ["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    deadline = time.monotonic() + STARTUP_TIMEOUT
+    while time.monotonic() < deadline:
+        try:
+            with socket.create_connection(("127.0.0.1", port), timeout=0.5):
+                return f"redis://127.0.0.1:{port}/0", process
+        except OSError:
+            if process.poll() is not None:
+                break
+            time.sleep(0.05)
+    process.kill()
+    raise RuntimeError(f"redis-server did not start on port {port}")
+
+
+def stop_redis(process: subprocess.Popen) -> None:
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()

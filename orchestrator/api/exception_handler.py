@@ -8,6 +8,8 @@ from typing import Any
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
 from django.core.exceptions import RequestDataTooBig
 from django.http import Http404, JsonResponse
+from django.urls import Resolver404, resolve
+from django.views.decorators.csrf import csrf_exempt
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -106,3 +108,18 @@ def handler400(request: Any, exception: Exception | None = None) -> JsonResponse
 
 def handler403(request: Any, exception: Exception | None = None) -> JsonResponse:
     return json_error(request, "permission_denied", "Permission denied.", status.HTTP_403_FORBIDDEN)
+
+
+@csrf_exempt  # any method: the answer is the same 404, and a CSRF page would be HTML
+def api_path_not_found(request: Any) -> JsonResponse:
+    """The last route under /api/: an unknown path answers the envelope, with or without DEBUG
+    (Django's own 404 is an HTML page in DEBUG). A trailing-slash typo is told the right path."""
+    message = f"No endpoint at {request.path}."
+    other = request.path.rstrip("/") if request.path.endswith("/") else request.path + "/"
+    try:
+        match = resolve(other)
+    except Resolver404:
+        match = None
+    if match is not None and match.func is not api_path_not_found:
+        message += f" Did you mean {other}?"
+    return json_error(request, "not_found", message, status.HTTP_404_NOT_FOUND)

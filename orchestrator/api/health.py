@@ -1,4 +1,6 @@
-"""What ``GET /api/health`` checks. Each check answers "ok" or "error"."""
+"""What ``GET /api/health`` checks. Each check answers "ok" or "error"; ``workers`` may also
+answer "starting" (a worker process is starting and cannot answer yet), and then, if
+nothing else is wrong, so does ``status``: right after start nothing reads as "degraded"."""
 
 from __future__ import annotations
 
@@ -7,10 +9,9 @@ from typing import Any
 
 import redis
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection
 
-_WORKERS_CACHE_KEY = "health:workers"
+from orchestrator.engine.presence import workers_online
 
 
 def _check_database() -> tuple[str, str]:
@@ -32,35 +33,21 @@ def _check_redis() -> tuple[str, str]:
         return "error", type(exc).__name__
 
 
-def _check_workers() -> tuple[str, str]:
-    if settings.EMBEDDED:
-        return "ok", "embedded (in-process)"
-    cached = cache.get(_WORKERS_CACHE_KEY) if settings.REDIS_URL else None
-    if cached is None:
-        from config.celery import app
-
-        try:
-            replies = app.control.ping(timeout=0.5)
-        except Exception:  # broker down: counted as no workers
-            replies = []
-        cached = len(replies)
-        try:
-            cache.set(_WORKERS_CACHE_KEY, cached, timeout=10)
-        except Exception:
-            pass
-    return ("ok", f"{cached} online") if cached else ("error", "no worker answered")
-
-
 def health_report() -> tuple[dict[str, Any], int]:
     started = time.monotonic()
     database, database_detail = _check_database()
     broker, broker_detail = _check_redis()
     layer = broker
-    workers, workers_detail = _check_workers() if broker == "ok" else ("error", "broker unavailable")
+    workers, workers_detail = workers_online() if broker == "ok" else ("error", "broker unavailable")
     checks = {"database": database, "broker": broker, "channel_layer": layer, "workers": workers}
-    healthy = all(value == "ok" for value in checks.values())
+    if all(value == "ok" for value in checks.values()):
+        overall = "ok"
+    elif all(value in ("ok", "starting") for value in checks.values()):
+        overall = "starting"
+    else:
+        overall = "degraded"
     body = {
-        "status": "ok" if healthy else "degraded",
+        "status": overall,
         "service": "orchestrator",
         "version": settings.ORCHESTRATOR_VERSION,
         "timestamp": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),

@@ -86,3 +86,11 @@ SECTIONS: dict[str, Callable[[], list[Measurement]]] = {
     "events": _events,
     "authoring": _authoring,
 }
+# Sections that start their own worker and server processes: they need a broker those share
+# (Redis), so they cannot run in the embedded shape, whose broker lives in one process.
+DISTRIBUTED_ONLY = frozenset({"engine", "events"})
+NEEDS_DISTRIBUTED = (
+    "The {section} benchmark needs the distributed shape (its own worker and server processes share "
+    "the broker): set REDIS_URL and a PostgreSQL DATABASE_URL. This is the embedded one (SQLite, "
+    "in-process broker)."
+)

@@ -9,6 +9,7 @@ engine runs workflows of the same shapes made of ``transform`` steps.
 
 from __future__ import annotations
 
+import base64
 import os
 import statistics
 import subprocess
@@ -23,7 +24,7 @@ from celery import chain, group
 from django.conf import settings
 from django.core.management.base import CommandError
 
-from orchestrator.benchmarks import Measurement
+from orchestrator.benchmarks import NEEDS_DISTRIBUTED, Measurement
 
 CHAIN = 100
 FAN = 1000
@@ -53,13 +54,30 @@ def _wait_key(key: str, timeout: float = 300) -> None:
         time.sleep(0.002)
 
 
+def child_env(queue: str) -> dict[str, str]:
+    """The environment of the benchmark's own worker and server: the database and broker this
+    process measures, its queue, and what a worker needs to start with DEBUG off (SPEC 16):
+    this process's secret key, and its encryption keys or, without any, a throwaway one (the
+    benchmark's steps read no integration). So `manage.py benchmark` needs no extra variables."""
+    keys = settings.ORCHESTRATOR_ENCRYPTION_KEYS or base64.b64encode(os.urandom(32)).decode()
+    return {
+        **os.environ,  # PATH and the rest of the shell; the settings below win
+        "DATABASE_URL": settings.DATABASE_URL,
+        "REDIS_URL": settings.REDIS_URL,
+        "DJANGO_SECRET_KEY": settings.SECRET_KEY,
+        "ORCHESTRATOR_ENCRYPTION_KEYS": keys,
+        "ORCHESTRATOR_TASK_QUEUE": queue,
+        "LOG_LEVEL": "WARNING",
+    }
+
+
 class BenchWorker:
     def __init__(self, queue: str) -> None:
         self.queue = queue
         self.log = tempfile.NamedTemporaryFile(prefix="bench-worker-", suffix=".log", delete=False)
 
     def __enter__(self) -> BenchWorker:
-        env = {**os.environ, "ORCHESTRATOR_TASK_QUEUE": self.queue, "LOG_LEVEL": "WARNING"}
+        env = child_env(self.queue)
         cmd = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", self.queue, "--pool", "prefork",
                "--concurrency", str(os.cpu_count() or 2), "--without-gossip", "--without-mingle", "-l", "warning",
                "-n", f"{self.queue}@%h", "--include", "orchestrator.benchmarks.tasks"]  # fmt: skip
@@ -151,7 +169,7 @@ def _workflows():
 
 def run() -> list[Measurement]:
     if settings.EMBEDDED:
-        raise CommandError("The engine benchmark needs Redis and PostgreSQL: set REDIS_URL and DATABASE_URL.")
+        raise CommandError(NEEDS_DISTRIBUTED.format(section="engine"))
     from config.celery import app
 
     queue = f"bench-{uuid.uuid4().hex[:8]}"

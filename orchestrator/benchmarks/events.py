@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import socket
 import subprocess
 import sys
@@ -33,8 +32,8 @@ from django.conf import settings
 from django.core.management.base import CommandError
 from django.db import connection
 
-from orchestrator.benchmarks import Measurement
-from orchestrator.benchmarks.engine import BenchWorker
+from orchestrator.benchmarks import NEEDS_DISTRIBUTED, Measurement
+from orchestrator.benchmarks.engine import BenchWorker, child_env
 
 CHAIN = 100
 RUNS = 3  # 300 samples per client
@@ -52,7 +51,7 @@ class BenchServer:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
-        env = {**os.environ, "ORCHESTRATOR_TASK_QUEUE": self.queue, "LOG_LEVEL": "WARNING"}
+        env = child_env(self.queue)
         cmd = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
                "--port", str(port), "--log-level", "warning"]  # fmt: skip
         self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
@@ -156,7 +155,7 @@ def _release(run_id: str) -> None:
 
 def run() -> list[Measurement]:
     if settings.EMBEDDED:
-        raise CommandError("The events benchmark needs Redis and PostgreSQL: set REDIS_URL and DATABASE_URL.")
+        raise CommandError(NEEDS_DISTRIBUTED.format(section="events"))
     from config.celery import app
     from orchestrator.models import Tenant, User
     from orchestrator.tenancy.authentication import token_pair_for

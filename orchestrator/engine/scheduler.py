@@ -182,7 +182,16 @@ _BUMP_COLUMNS = ("id", "run_id", "step_id", "step_type", "parent_id", "status", 
 
 
 def _bump_dependants(run: Run, dependants: tuple[str, ...], ok: int, failed: int) -> list[StepRun]:
-    """Count one settled dependency into each dependant; answer the ones now ready (one round trip)."""
+    """Count one settled dependency into each dependant; answer the ones now ready."""
+    if connection.vendor == "postgresql":
+        rows = _bump_returning(run, dependants, ok, failed)
+    else:
+        rows = _bump_portable(run, dependants, ok, failed)
+    return [s for s in rows if s.status == StepStatus.PENDING and s.deps_settled == s.deps_total]
+
+
+def _bump_returning(run: Run, dependants: tuple[str, ...], ok: int, failed: int) -> list[StepRun]:
+    """PostgreSQL: one round trip, the step IDs as one array parameter."""
     table = StepRun._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -192,12 +201,20 @@ def _bump_dependants(run: Run, dependants: tuple[str, ...], ok: int, failed: int
             [ok, failed, run.id, list(dependants)],
         )
         rows = cursor.fetchall()
-    ready = []
-    for row in rows:
-        step_run = StepRun.from_db(connection.alias, _BUMP_COLUMNS, row)
-        if step_run.status == StepStatus.PENDING and step_run.deps_settled == step_run.deps_total:
-            ready.append(step_run)
-    return ready
+    return [StepRun.from_db(connection.alias, _BUMP_COLUMNS, row) for row in rows]
+
+
+def _bump_portable(run: Run, dependants: tuple[str, ...], ok: int, failed: int) -> list[StepRun]:
+    """Other databases (SQLite, embedded): an ORM UPDATE, then the rows read back. The caller's
+    transaction holds the database's write lock (SQLite runs BEGIN IMMEDIATE), so nothing moves
+    between the two statements."""
+    rows = StepRun.objects.filter(run_id=run.id, parent__isnull=True, step_id__in=dependants)
+    rows.update(
+        deps_settled=F("deps_settled") + 1,
+        deps_succeeded=F("deps_succeeded") + ok,
+        deps_failed=F("deps_failed") + failed,
+    )
+    return list(rows.only(*_BUMP_COLUMNS))
 
 
 def _propagate(run: Run, worklist: list[StepRun]) -> None:

@@ -18,6 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from django.db import connection, transaction
+from django.db.models import F
 from django.utils import timezone
 
 from orchestrator.security.redaction import redact
@@ -31,18 +32,29 @@ def event_record(*, run: Run, type: str, step_id: str | None = None, data: dict 
         event = _event(run, run.event_sequence, type, step_id, data)
         buffer.append(event)
         return event
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Run._meta.db_table} SET event_sequence = event_sequence + 1 "
-            "WHERE id = %s RETURNING event_sequence",
-            [run.id],
-        )
-        (sequence,) = cursor.fetchone()
+    sequence = _sequence_next(run.id)
     run.event_sequence = sequence
     event = _event(run, sequence, type, step_id, data)
     event.save(force_insert=True)
     transaction.on_commit(lambda: event_publish(event))
     return event
+
+
+def _sequence_next(run_id: str) -> int:
+    """The run's next event sequence; the UPDATE holds the run row until commit."""
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"UPDATE {Run._meta.db_table} SET event_sequence = event_sequence + 1 "
+                "WHERE id = %s RETURNING event_sequence",
+                [run_id],
+            )
+            return cursor.fetchone()[0]
+    # Elsewhere (SQLite): UPDATE, then read it back in the same transaction, which holds the
+    # database's write lock from its first statement on (BEGIN IMMEDIATE, or the savepoint's).
+    with transaction.atomic():
+        Run.objects.filter(id=run_id).update(event_sequence=F("event_sequence") + 1)
+        return Run.objects.filter(id=run_id).values_list("event_sequence", flat=True).get()
 
 
 def _event(run: Run, sequence: int, type: str, step_id: str | None, data: dict | None) -> Event:

@@ -87,6 +87,13 @@ def stored_events(*, tenant_id: str, run_id: str, after: int, upto: int | None =
     return [event_payload(event) for event in events.order_by("sequence")[:limit]]
 
 
+@functools.partial(database_sync_to_async, thread_sensitive=False)
+def terminal_sequence(*, tenant_id: str, run_id: str) -> int | None:
+    """The sequence of the run's terminal event, or None while it runs."""
+    terminal = Event.objects.filter(tenant_id=tenant_id, run_id=run_id, type__in=TERMINAL_EVENT_TYPES)
+    return terminal.values_list("sequence", flat=True).first()
+
+
 class RunCursor:
     """Where one subscriber is in one run's event sequence."""
 
@@ -119,6 +126,13 @@ class RunCursor:
         if sequence == self.last + 1:
             return self._take([event])
         return [e async for page in self.backlog(upto=sequence) for e in page]
+
+    async def end_if_behind(self) -> None:
+        """A subscriber that starts at or past the terminal event (``Last-Event-ID`` of the last
+        one) is handed nothing more, yet nothing follows either: it has ended too."""
+        if not self.ended:
+            terminal = await terminal_sequence(tenant_id=self.tenant_id, run_id=self.run_id)
+            self.ended = terminal is not None and terminal <= self.last
 
     def merge(self, other: RunCursor) -> None:
         """Take over how far ``other`` (a replay of the same run) got."""
@@ -174,6 +188,7 @@ async def run_event_stream(*, tenant_id: str, run_id: str, after: int) -> AsyncI
     try:
         async for page in cursor.backlog():
             yield b"".join(sse_frame(event) for event in page)
+        await cursor.end_if_behind()
         interval = heartbeat_seconds()
         while not cursor.ended:
             try:

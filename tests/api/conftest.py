@@ -8,7 +8,7 @@ import pytest
 from rest_framework.test import APIClient
 
 from apikeys.services import api_key_create
-from tests.live import start_server, stop_server
+from tests.live import start_redis, start_server, stop_redis, stop_server
 
 
 @pytest.fixture
@@ -41,3 +41,11 @@ def live_servers(transactional_db) -> Iterator[Callable[..., str]]:
     yield start
     for process in processes:
         stop_server(process)
+
+
+@pytest.fixture
+def private_redis() -> Iterator[str]:
+    """The URL of a redis-server of this test's own (no other worker listens there)."""
+    url, process = start_redis()
+    yield url
+    stop_redis(process)

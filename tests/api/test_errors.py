@@ -176,6 +176,66 @@ def test_an_unknown_url_is_a_404_json_envelope(api_client, path):
     _error(response, 404, "not_found")
 
 
+@pytest.mark.parametrize("debug", [True, False])
+@pytest.mark.parametrize(
+    "path", ["/api", "/api/", "/api/nope", "/api/workflows/runs/run_x/nope", "/api/node-types/x/y/z"]
+)
+def test_an_unknown_api_path_is_json_with_or_without_debug(api_client, settings, debug, path):
+    settings.DEBUG = debug
+
+    for method in ("get", "post", "put", "patch", "delete"):
+        _error(getattr(api_client, method)(path), 404, "not_found")
+
+
+@pytest.mark.parametrize("debug", [True, False])
+@pytest.mark.parametrize(
+    ("typo", "meant"),
+    [("/api/workflows/", "/api/workflows"), ("/api/health/", "/api/health"), ("/api/schema", "/api/schema/")],
+)
+def test_a_trailing_slash_typo_is_a_json_404_naming_the_right_path(api_client, settings, debug, typo, meant):
+    settings.DEBUG = debug
+
+    error = _error(api_client.get(typo), 404, "not_found")
+
+    assert f"Did you mean {meant}?" in error["message"]
+
+
+def test_an_unknown_path_needs_no_csrf_token_to_get_its_json_404(db, settings):
+    from django.test import Client
+
+    settings.DEBUG = True
+    client = Client(enforce_csrf_checks=True)
+    client.cookies["sessionid"] = "whatever"
+
+    _error(client.post("/api/nope", data="{}", content_type="application/json"), 404, "not_found")
+
+
+@pytest.mark.parametrize("debug", [True, False])
+@pytest.mark.parametrize(
+    ("method", "path"),
+    [
+        ("delete", "/api/health"),
+        ("put", "/api/workflows"),
+        ("get", "/api/workflows/validate"),
+        ("post", "/api/node-types"),
+    ],
+)
+def test_a_wrong_method_is_a_json_405_with_or_without_debug(api_client, settings, debug, method, path):
+    settings.DEBUG = debug
+
+    _error(getattr(api_client, method)(path), 405, "method_not_allowed")
+
+
+def test_an_unknown_path_on_a_debug_server_answers_json(live_servers):
+    base_url = live_servers({"DEBUG": "true"})
+
+    for path in ("/api/nope", "/api/workflows/"):
+        response = httpx.post(f"{base_url}{path}", json={}, timeout=15)
+        assert response.status_code == 404
+        assert response.headers["content-type"].startswith("application/json")
+        assert response.json()["error"]["code"] == "not_found"
+
+
 def test_an_unknown_workflow_id_is_404(api_client, db):
     response = api_client.get("/api/workflows/wf_doesnotexist")
 

@@ -108,6 +108,19 @@ def test_a_client_connecting_after_the_end_gets_the_stored_events_and_the_stream
     assert frames[-1]["event"] == "run_completed"
 
 
+def test_reconnecting_after_the_last_event_gets_nothing_and_the_stream_closes(live, user):
+    run = start(user, gated_steps(1))
+    wait_for_run(run.id, statuses=("paused",))
+    signal(live, user, run.id)
+    last = wait_for_run(run.id) and stored(run.id)[-1]["sequence"]
+
+    for query, headers in (("", {"Last-Event-ID": str(last)}), (f"?after={last + 5}", {})):
+        started = time.monotonic()
+        response, frames = read_stream(stream_url(live, run.id, query), {**bearer(user), **headers}, timeout=10)
+        assert response.status_code == 200 and frames == []
+        assert time.monotonic() - started < 3
+
+
 def test_fifty_concurrent_clients_each_get_every_event(live, user):
     run = start(user, gated_steps(8))
     wait_for_run(run.id, statuses=("paused",))

@@ -8,9 +8,10 @@ import platform
 from dataclasses import asdict
 from typing import Any
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from orchestrator.benchmarks import SECTIONS
+from orchestrator.benchmarks import DISTRIBUTED_ONLY, NEEDS_DISTRIBUTED, SECTIONS
 
 
 class Command(BaseCommand):
@@ -34,6 +35,14 @@ class Command(BaseCommand):
             "machine": {"python": platform.python_version(), "platform": platform.platform(), "cpus": os.cpu_count()}
         }
         for name in names:
+            if settings.EMBEDDED and name in DISTRIBUTED_ONLY:
+                reason = NEEDS_DISTRIBUTED.format(section=name)
+                if options["only"]:  # asked for by name: say why it cannot run, and fail
+                    raise CommandError(reason)
+                report[name] = {"skipped": reason}
+                if not options["json"]:
+                    self.stdout.write(f"{name}: skipped. {reason}")
+                continue
             measurements = SECTIONS[name]()
             report[name] = {
                 m.key: {**{k: v for k, v in asdict(m).items() if k != "key"}, "ratio": m.ratio} for m in measurements

@@ -43,8 +43,12 @@ class Command(BaseCommand):
         commands = {
             "worker": [python, "-m", "celery", "-A", "config", "worker", "-l", "info", f"--concurrency={concurrency}"],
             "beat": [python, "-m", "celery", "-A", "config", "beat", "-l", "info"],
-            "web": [python, "-m", "uvicorn", "config.asgi:application", "--host", host, "--port", str(port)],
-        }
+            "web": [python, "-m", "uvicorn", "config.asgi:application", "--host", host, "--port", str(port),
+                    "--lifespan", "off"],
+        }  # fmt: skip
+        from orchestrator.engine.presence import workers_starting_mark
+
+        workers_starting_mark()  # until the worker answers, /api/health says "starting", not "degraded"
         children = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
         self.stdout.write(f"Serving on http://{host}:{port} (worker and beat as child processes)")
         stopping = threading.Event()
@@ -78,9 +82,10 @@ class Command(BaseCommand):
 
         from orchestrator.engine.embedded import start_embedded_worker
 
-        stop_worker = start_embedded_worker()
+        stop_worker = start_embedded_worker(schedules=True)
         self.stdout.write(f"Serving on http://{host}:{port} (embedded: in-process broker, worker and beat)")
         try:
-            uvicorn.run("config.asgi:application", host=host, port=port, log_level="info")
+            # Django's ASGI app has no lifespan events: "off" spares the log a line that reads like a fault.
+            uvicorn.run("config.asgi:application", host=host, port=port, log_level="info", lifespan="off")
         finally:
             stop_worker()
