@@ -116,7 +116,7 @@ def _keep_masked_secrets(type_name: str, new: dict, old: dict) -> dict:
 def integration_update(
     *, integration: Integration, name: str | None = None, type: str | None = None, config: dict | None = None
 ) -> Integration:
-    integration = Integration.objects.select_for_update().get(pk=integration.pk)
+    integration = Integration.objects.select_for_update(no_key=True).get(pk=integration.pk)
     if type is not None and type != integration.type:
         raise ValidationFailed(
             "An integration's type cannot change; create a new integration instead.",

@@ -110,7 +110,7 @@ def runs_admit(*, tenant_id: str) -> list[str]:
     The tenant row lock serializes admission per tenant; tenants never wait on
     each other, so none starves another.
     """
-    Tenant.objects.select_for_update().filter(id=tenant_id).first()
+    Tenant.objects.select_for_update(no_key=True).filter(id=tenant_id).first()
     tenant_limit = settings.ORCHESTRATOR_TENANT_MAX_CONCURRENT_RUNS
     active = Run.objects.filter(tenant_id=tenant_id, status__in=ACTIVE_RUN_STATUSES)
     tenant_active = active.count()
@@ -173,7 +173,7 @@ def run_signal(*, run: Run, payload: Any, step_id: str | None = None) -> Run:
 
     run = run_lock(run.id)
     waiting = (
-        StepRun.objects.select_for_update()
+        StepRun.objects.select_for_update(no_key=True)
         .filter(run_id=run.id, status=StepStatus.WAITING, parent__isnull=True)
         .exclude(wait_signal="")
     )

@@ -154,7 +154,7 @@ def workflow_update(
     ``nodes``/``edges`` (an editor's graph, seed 002) replace the steps and keep the rest of the
     definition; they do not combine with ``definition``.
     """
-    workflow = Workflow.objects.select_for_update().get(id=workflow.id)
+    workflow = Workflow.objects.select_for_update(no_key=True).get(id=workflow.id)
     if nodes is not None or edges is not None:
         if definition is not None:
             raise ValidationFailed(
@@ -293,7 +293,7 @@ def workflow_duplicate(*, workflow: Workflow, user: User, name: str | None = Non
 @transaction.atomic
 def workflow_rollback(*, workflow: Workflow, user: User, version: int) -> Workflow:
     """A new version whose definition equals ``version``'s."""
-    workflow = Workflow.objects.select_for_update().get(id=workflow.id)
+    workflow = Workflow.objects.select_for_update(no_key=True).get(id=workflow.id)
     target = WorkflowVersion.objects.filter(workflow=workflow, version=version).first()
     if target is None:
         raise NotFound(f"Workflow {workflow.id} has no version {version}.")

@@ -156,7 +156,7 @@ def step_run_execute(*, step_run_id: str, attempt: int, task_id: str = "", run_i
             return
         # Compare-and-set under the row lock: a duplicate or stale delivery finds another
         # status or attempt and does nothing.
-        step_run = StepRun.objects.select_for_update().filter(id=step_run_id).first()
+        step_run = StepRun.objects.select_for_update(no_key=True).filter(id=step_run_id).first()
         if step_run is None or step_run.status != StepStatus.QUEUED or step_run.attempt != attempt:
             return
         now = _now()
@@ -178,7 +178,7 @@ def step_run_execute(*, step_run_id: str, attempt: int, task_id: str = "", run_i
         outcome = _execute(run, step_run, step, step_type, ctx)
     with transaction.atomic():
         run = run_lock(run_id)
-        locked = StepRun.objects.select_for_update().filter(id=step_run_id).first()
+        locked = StepRun.objects.select_for_update(no_key=True).filter(id=step_run_id).first()
         # The reaper may have re-queued the step, or the run was cancelled: record nothing.
         if locked is None or locked.status != StepStatus.RUNNING or locked.attempt != attempt:
             return

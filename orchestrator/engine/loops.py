@@ -60,7 +60,7 @@ def _loop_finish(run: Run, loop_run: StepRun, outputs: list, failures: list[Step
 
 def loop_iteration_settled(run: Run, iteration: StepRun) -> None:
     """Under the run lock: queue the next iteration, or finish the loop."""
-    loop_run = StepRun.objects.select_for_update().get(id=iteration.parent_id)
+    loop_run = StepRun.objects.select_for_update(no_key=True).get(id=iteration.parent_id)
     if loop_run.status != StepStatus.RUNNING:
         return  # the loop already failed fast or was cancelled
     settings = (loop_run.input or {}).get("_loop", {})

@@ -70,7 +70,7 @@ def graph_of(run: Run) -> Graph:
 def run_lock(run_id: str) -> Run:
     """The run's row lock, which serializes every transition of one run. The definition
     (large, immutable) is left out: ``graph_of`` caches it per process."""
-    return Run.objects.select_for_update().defer("definition").get(id=run_id)
+    return Run.objects.select_for_update(no_key=True).defer("definition").get(id=run_id)
 
 
 def _rule_met(rule: str, step_run: StepRun) -> bool:

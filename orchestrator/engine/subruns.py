@@ -60,7 +60,7 @@ def child_finished(*, child_run_id: str) -> None:
         return
     with transaction.atomic():
         run = run_lock(parent_step.run_id)
-        step_run = StepRun.objects.select_for_update().get(id=parent_step.id)
+        step_run = StepRun.objects.select_for_update(no_key=True).get(id=parent_step.id)
         child = Run.objects.get(id=child_run_id)
         if step_run.status != StepStatus.WAITING:
             return

@@ -46,7 +46,7 @@ def _finish_waits(now) -> int:
     for step_run in due.only("id", "run_id")[:BATCH]:
         with transaction.atomic():
             run = run_lock(step_run.run_id)
-            locked = StepRun.objects.select_for_update().get(id=step_run.id)
+            locked = StepRun.objects.select_for_update(no_key=True).get(id=step_run.id)
             if locked.status != StepStatus.WAITING or not locked.due_at or locked.due_at > now:
                 continue
             if locked.wait_signal:
@@ -125,7 +125,7 @@ def _reap_step(step_run_id: str, now) -> bool:
         if step_run is None:
             return False
         run = run_lock(step_run.run_id)
-        locked = StepRun.objects.select_for_update().get(id=step_run_id)
+        locked = StepRun.objects.select_for_update(no_key=True).get(id=step_run_id)
         if locked.status != StepStatus.RUNNING or not locked.lease_expires_at or locked.lease_expires_at > now:
             return False
         message = "The worker running this step stopped responding (lease expired)."

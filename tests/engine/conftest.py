@@ -59,6 +59,7 @@ class Worker:
             "ORCHESTRATOR_ALLOW_PRIVATE_NETWORKS": "true",
             "ORCHESTRATOR_STEP_LEASE_SECONDS": "3",
             "ORCHESTRATOR_SWEEP_INTERVAL": "0.5",
+            "ORCHESTRATOR_LOG_CLOCK": "true",  # wait_for_sweep reads the clock's lines
             "ORCHESTRATOR_REAP_INTERVAL": "1",
             **self.extra_env,
         }
