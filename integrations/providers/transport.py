@@ -3,8 +3,9 @@
 * Redirects are followed by the guard, which drops credential headers as soon as a hop
   leaves the origin, so a redirect cannot carry an integration's secret to another host.
 * Whatever comes back (body, headers, error messages) has the integration's secrets
-  masked before anyone stores or shows it: a server echoing the Authorization header
-  back must not put the token into a step output.
+  masked before anyone stores or shows it, in every encoding ``redaction`` knows (base64,
+  hex, other letter case, ...): a server echoing the Authorization header back, however
+  encoded, must not put the token into a step output.
 """
 
 from __future__ import annotations
@@ -12,7 +13,7 @@ from __future__ import annotations
 from typing import Any
 
 from orchestrator.security.netguard import HttpResult, http_call
-from orchestrator.security.redaction import MASK, redact_text
+from orchestrator.security.redaction import redact_bytes, redact_text
 from orchestrator.step_types.execution import StepError
 
 
@@ -28,10 +29,7 @@ def scrub(value: Any, secrets: list[str]) -> Any:
 
 
 def _scrub_result(result: HttpResult, secrets: list[str]) -> HttpResult:
-    content = result.content
-    for secret in secrets:
-        if secret:
-            content = content.replace(secret.encode(), MASK.encode())
+    content = redact_bytes(result.content, secrets)
     headers = {k: redact_text(v, secrets) for k, v in result.headers.items()}
     return HttpResult(result.status_code, headers, content, redact_text(result.url, secrets))
 

@@ -1,11 +1,28 @@
 """Outbound HTTP for steps, with the SSRF guard of SPEC 7.
 
-Every hop (the first request and each redirect) resolves the host once, refuses
-private, loopback, link-local (cloud metadata included), multicast, reserved and
-unspecified addresses unless ORCHESTRATOR_ALLOW_PRIVATE_NETWORKS is on, and
-then connects to the very address it checked (the host name is kept for the
-Host header and TLS SNI), so a DNS answer that changes in between (rebinding)
-cannot slip through. Response bodies are capped.
+Every hop (the first request and each redirect) resolves the host once, checks every
+address it resolves to (``address_refusal``), and then connects to the very address it
+checked (the host name is kept for the Host header and TLS SNI), so a DNS answer that
+changes in between (rebinding) cannot slip through. Response bodies are capped.
+
+The rules, in order (README "Outbound HTTP"):
+
+1. ``::ffff:a.b.c.d`` (IPv4-mapped) is the IPv4 address itself: a dual-stack socket
+   connects to it, so it is judged as that address.
+2. Cloud metadata addresses (``METADATA``) are refused always, even with
+   ORCHESTRATOR_ALLOW_PRIVATE_NETWORKS=true.
+3. An IPv6 address that embeds an IPv4 address (IPv4-compatible ``::a.b.c.d``, IPv4-translated
+   ``::ffff:0:a.b.c.d``, 6to4 ``2002::/16``, NAT64 ``64:ff9b::/96`` and ``64:ff9b:1::/48``,
+   Teredo ``2001::/32`` (server and de-obfuscated client), ISATAP interface IDs) is refused
+   when any embedded address is not globally routable, whatever the setting says: a
+   translator or relay would take it there, so it is never "our own" private network.
+4. Anything else must be globally routable: ``ipaddress``'s ``is_global`` and none of the
+   special-purpose ranges of the IANA registries (``_NOT_GLOBAL``: shared 100.64.0.0/10,
+   documentation, benchmarking, reserved, multicast, link-local, ULA, Teredo, local-use
+   NAT64, ...), listed here so the verdict does not depend on the Python version.
+5. ORCHESTRATOR_ALLOW_PRIVATE_NETWORKS=true (development, tests) lets through plain
+   loopback, RFC 1918, ULA (fc00::/7) and shared (100.64.0.0/10) addresses only; never
+   metadata, link-local, multicast, unspecified or reserved ones, nor any of them embedded.
 """
 
 from __future__ import annotations
@@ -19,6 +36,14 @@ import httpx
 from django.conf import settings
 
 from orchestrator.step_types.execution import StepError
+
+IPAddress = ipaddress.IPv4Address | ipaddress.IPv6Address
+
+
+def getaddrinfo(host: str, port: int, **kwargs: object) -> list:
+    """The resolver the guard asks (a seam: tests put a fake one here, so no query leaves the machine)."""
+    return socket.getaddrinfo(host, port, **kwargs)
+
 
 MAX_REDIRECTS = 5
 
@@ -44,35 +69,127 @@ class HttpResult:
         return text
 
 
-def _blocked(address: ipaddress.IPv4Address | ipaddress.IPv6Address) -> bool:
+def _nets(*cidrs: str) -> tuple:
+    return tuple(ipaddress.ip_network(c) for c in cidrs)
+
+
+METADATA = frozenset(
+    ipaddress.ip_address(a)
+    for a in (
+        "169.254.169.254",  # AWS, GCP, Azure, OpenStack, DigitalOcean, Oracle
+        "169.254.170.2",  # AWS ECS task credentials
+        "169.254.170.23",  # AWS EKS pod identity
+        "100.100.100.200",  # Alibaba Cloud
+        "fd00:ec2::254",  # AWS IMDS over IPv6
+        "fd00:ec2::23",  # AWS EKS pod identity over IPv6
+    )
+)
+
+# Special-purpose ranges (IANA IPv4/IPv6 special-purpose registries) that are not globally
+# reachable, whatever ``is_global`` says in this Python version.
+_NOT_GLOBAL = _nets(
+    "0.0.0.0/8",
+    "10.0.0.0/8",
+    "100.64.0.0/10",
+    "127.0.0.0/8",
+    "169.254.0.0/16",
+    "172.16.0.0/12",
+    "192.0.0.0/24",
+    "192.0.2.0/24",
+    "192.31.196.0/24",
+    "192.52.193.0/24",
+    "192.88.99.0/24",
+    "192.168.0.0/16",
+    "192.175.48.0/24",
+    "198.18.0.0/15",
+    "198.51.100.0/24",
+    "203.0.113.0/24",
+    "224.0.0.0/4",
+    "240.0.0.0/4",
+    "::/8",  # unspecified, loopback, IPv4-mapped/compatible/translated (NAT64 64:ff9b::/96 is judged by its v4)
+    "64:ff9b:1::/48",
+    "100::/64",
+    "2001::/23",
+    "2001:db8::/32",
+    "3fff::/20",
+    "5f00::/16",
+    "fc00::/7",
+    "fe80::/10",
+    "fec0::/10",
+    "ff00::/8",
+)
+# What ORCHESTRATOR_ALLOW_PRIVATE_NETWORKS=true lets through: the machine and its private networks.
+_PRIVATE = _nets("127.0.0.0/8", "10.0.0.0/8", "172.16.0.0/12", "192.168.0.0/16", "100.64.0.0/10", "::1/128", "fc00::/7")
+
+_COMPATIBLE = ipaddress.ip_network("::/96")
+_TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")
+_NAT64 = ipaddress.ip_network("64:ff9b::/96")
+_NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+
+
+def _routable(address: IPAddress) -> bool:
+    return address.is_global and not any(address in net for net in _NOT_GLOBAL)
+
+
+def embedded_ipv4(address: ipaddress.IPv6Address) -> list[tuple[str, ipaddress.IPv4Address]]:
+    """Every IPv4 address ``address`` carries, named by the encoding that carries it."""
+    low32 = ipaddress.IPv4Address(int(address) & 0xFFFFFFFF)
+    found: list[tuple[str, ipaddress.IPv4Address]] = []
+    if address in _COMPATIBLE and int(address) > 1:
+        found.append(("IPv4-compatible", low32))
+    if address in _TRANSLATED:
+        found.append(("IPv4-translated", low32))
+    if address in _NAT64:
+        found.append(("NAT64", low32))
+    if address in _NAT64_LOCAL:
+        found.append(("local-use NAT64", low32))
+    if address.sixtofour is not None:
+        found.append(("6to4", address.sixtofour))
+    if address.teredo is not None:
+        server, client = address.teredo
+        found += [("Teredo server", server), ("Teredo client", client)]
+    if (int(address) >> 32) & 0xFDFFFFFF == 0x00005EFE:  # ISATAP interface ID (::0:5efe: or ::200:5efe:)
+        found.append(("ISATAP", low32))
+    return found
+
+
+def address_refusal(address: IPAddress, *, allow_private: bool) -> str | None:
+    """Why ``address`` may not be connected to, or None when it may (the rules in the module doc)."""
     if isinstance(address, ipaddress.IPv6Address) and address.ipv4_mapped:
         address = address.ipv4_mapped
-    return (
-        address.is_private
-        or address.is_loopback
-        or address.is_link_local
-        or address.is_multicast
-        or address.is_reserved
-        or address.is_unspecified
-    )
+    if address in METADATA:
+        return "a cloud metadata address, refused even with ORCHESTRATOR_ALLOW_PRIVATE_NETWORKS=true"
+    embedded = embedded_ipv4(address) if isinstance(address, ipaddress.IPv6Address) else []
+    for encoding, inner in embedded:
+        if inner in METADATA:
+            return f"it embeds the cloud metadata address {inner} ({encoding}); refused always"
+        if not _routable(inner):
+            return f"it embeds {inner} ({encoding}), which is not globally routable; refused always"
+    if _routable(address) or (embedded and address in _NAT64):
+        return None
+    if any(address in net for net in _PRIVATE):
+        if allow_private:
+            return None
+        return "private, loopback and shared addresses are blocked (ORCHESTRATOR_ALLOW_PRIVATE_NETWORKS=false)"
+    return "not a globally routable address (link-local, reserved, multicast or special-purpose); refused always"
 
 
 def resolve_checked(host: str, port: int) -> str:
-    """One address for ``host`` that may be reached; StepError when none may."""
+    """One address for ``host`` that may be reached; StepError when none may (any refused one refuses all)."""
     try:
-        infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
+        infos = getaddrinfo(host, port, type=socket.SOCK_STREAM)
     except socket.gaierror as exc:
         raise StepError(f"Could not resolve host {host!r}: {exc.strerror}", kind="network") from exc
+    except UnicodeError as exc:
+        raise StepError(f"Could not resolve host {host!r}: {exc}", kind="network") from exc
     addresses = [ipaddress.ip_address(info[4][0].split("%")[0]) for info in infos]
-    if settings.ORCHESTRATOR_ALLOW_PRIVATE_NETWORKS:
-        return str(addresses[0])
+    if not addresses:
+        raise StepError(f"Could not resolve host {host!r}: no address.", kind="network")
+    allow_private = settings.ORCHESTRATOR_ALLOW_PRIVATE_NETWORKS
     for address in addresses:
-        if _blocked(address):
-            raise StepError(
-                f"Refused to connect to {host} ({address}): private, loopback, link-local and metadata addresses "
-                "are blocked (ORCHESTRATOR_ALLOW_PRIVATE_NETWORKS=false).",
-                kind="error",
-            )
+        reason = address_refusal(address, allow_private=allow_private)
+        if reason:
+            raise StepError(f"Refused to connect to {host} ({address}): {reason}.", kind="error")
     return str(addresses[0])
 
 
