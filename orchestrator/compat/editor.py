@@ -25,16 +25,18 @@ export ``GET …/code`` and ``…/download``. Errors are the canonical envelope.
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from django.http import StreamingHttpResponse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from orchestrator.authoring.generation import operations as generation_operations
 from orchestrator.compat.shapes import iso, masked, masked_text, milliseconds
 from orchestrator.definitions import definition_normalize
 from orchestrator.definitions.editor_graph import definition_graph
@@ -44,7 +46,7 @@ from runs.models import Run, StepRun
 from runs.selectors import run_get, run_list, run_step_runs
 from runs.services import runs_delete_finished
 from workflows.api.authoring import WorkflowGenerateView
-from workflows.api.authoring_examples import GENERATE_PROMPT
+from workflows.api.authoring_examples import GENERATE_OPS, GENERATE_PROMPT
 from workflows.api.authoring_serializers import GenerateInput
 from workflows.models import Visibility, Workflow
 from workflows.selectors import workflow_get
@@ -292,6 +294,13 @@ class ExecutionLogsView(APIView):
         return Response([editor_log(step_run, names) for step_run in run_step_runs(run=run)])
 
 
+# What the seed's prompt streams here: the canonical example's parse result told as editor nodes.
+_DONE = GENERATE_OPS[-1]
+NODE_OPS_EXAMPLE = "".join(
+    json.dumps(op) + "\n" for op in [*generation_operations(_DONE["workflow"], flavor="nodes"), _DONE]
+)
+
+
 class AiGenerateView(WorkflowGenerateView):
     """The canonical generation view; only the operations' words are the editor's."""
 
@@ -308,7 +317,11 @@ class AiGenerateView(WorkflowGenerateView):
             'stream began ends it with `{"op": "error", "code", "message", "details"}`; a bad prompt is a 400.'
         ),
         request=GenerateInput,
-        responses={(200, "application/x-ndjson"): OpenApiTypes.STR},
+        responses={
+            (200, "application/x-ndjson"): OpenApiResponse(
+                OpenApiTypes.STR, examples=[OpenApiExample("Operations", value=NODE_OPS_EXAMPLE, status_codes=["200"])]
+            )
+        },
         examples=[OpenApiExample("Seed 002", value={"prompt": GENERATE_PROMPT}, request_only=True)],
     )
     def post(self, request: Request) -> StreamingHttpResponse:

@@ -63,7 +63,7 @@ from runs.idempotency import idempotent
 from runs.models import Run, RunStatus
 from runs.selectors import run_get, run_list
 from runs.services import run_cancel, run_create
-from workflows.api.authoring_examples import PARSE_REQUEST
+from workflows.api.authoring_examples import PARSE_REQUEST, PARSE_RESPONSE
 from workflows.api.authoring_serializers import ParseContextField
 from workflows.api.schedules import ScheduleCreateInput, ScheduleOutput, SchedulePatchInput
 from workflows.models import Schedule, Workflow, WorkflowStatus
@@ -326,7 +326,19 @@ class ParseView(V2View):
         responses={
             200: _envelope("V2ParseEnvelope", workflow=serializers.DictField(), parseTimeMs=serializers.FloatField())
         },
-        examples=[OpenApiExample("Seed 004", value=PARSE_REQUEST, request_only=True)],
+        examples=[
+            OpenApiExample("Seed 004", value=PARSE_REQUEST, request_only=True),
+            OpenApiExample(
+                "Seed 004 parsed by the rules",
+                value={
+                    "success": True,
+                    "workflow": v2_parsed(PARSE_RESPONSE["workflow"]),
+                    "parseTimeMs": PARSE_RESPONSE["parse_time_ms"],
+                },
+                response_only=True,
+                status_codes=["200"],
+            ),
+        ],
     )
     def post(self, request: Request) -> Response:
         data = _valid(V2ParseInput, request.data)

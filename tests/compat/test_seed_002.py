@@ -329,6 +329,19 @@ def test_ai_generate_streams_the_documented_operations_as_editor_nodes(api_clien
     assert steps[2]["depends_on"] == [steps[1]["id"]]
 
 
+def test_the_openapi_example_of_ai_generate_is_what_it_streams(api_client):
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    operation = schema["paths"]["/api/ai/generate"]["post"]
+    body = body_after("POST /api/ai/generate")
+    assert operation["requestBody"]["content"]["application/json"]["examples"]["Seed002"]["value"] == body
+    shown = operation["responses"]["200"]["content"]["application/x-ndjson"]["examples"]["Operations"]["value"]
+    streamed = generated(api_client.post("/api/ai/generate", body, format="json"))
+    timeless = [{k: v for k, v in op.items() if k != "parse_time_ms"} for op in streamed]
+    assert timeless == [
+        {k: v for k, v in json.loads(line).items() if k != "parse_time_ms"} for line in shown.splitlines()
+    ]
+
+
 def test_ai_generate_refuses_a_bad_prompt_before_streaming_and_an_anonymous_caller(api_client):
     response = api_client.post("/api/ai/generate", {"prompt": "abc"}, format="json")
     assert response.status_code == 400 and response.json()["error"]["details"][0]["field"] == "prompt"

@@ -322,6 +322,15 @@ def test_parsed_nodes_are_what_create_takes_and_make_the_canonical_parse_result(
     assert stored["steps"] == canonical["steps"]
 
 
+def test_the_openapi_example_of_parse_is_what_it_answers(send, member_key, api_client):
+    documented = example(EXAMPLES, "POST", rf"{BASE}/parse")
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    operation = schema["paths"][f"{BASE}/parse"]["post"]
+    assert operation["requestBody"]["content"]["application/json"]["examples"]["Seed004"]["value"] == documented.body
+    shown = operation["responses"]["200"]["content"]["application/json"]["examples"]["Seed004ParsedByTheRules"]
+    assert send(documented, member_key).json()["workflow"] == shown["value"]["workflow"]
+
+
 @pytest.mark.parametrize(
     ("body", "status"),
     [
