@@ -358,6 +358,22 @@ def test_parse_takes_the_documented_context_keys_and_ignores_unknown_ones(send, 
 # --- tenancy ----------------------------------------------------------------------------------------
 
 
+def test_parse_matches_a_tenant_template_for_its_own_tenant_only(send, member_key, outsider):
+    from apikeys.services import api_key_create
+    from orchestrator.authoring.templates import template_create
+    from tests.factories import WorkflowFactory
+
+    theirs = WorkflowFactory(tenant=outsider.tenant, name="Zebra migration audit", description="Audit zebra herds")
+    template = template_create(workflow=theirs, user=outsider, name="Zebra migration audit")
+    documented = example(EXAMPLES, "POST", rf"{BASE}/parse")
+    body = {"instruction": "the zebra migration audit please", "context": {"source": "template"}}
+    asked = type(documented)("POST", documented.url, documented.headers, body)
+    own = send(asked, api_key_create(user=outsider, name="owner of the template")[1])
+    assert own.status_code == 200 and own.json()["workflow"]["template_id"] == template.id
+    other = send(asked, member_key)
+    assert template.id not in other.content.decode() and "Zebra" not in other.content.decode()
+
+
 def test_another_tenants_workflow_is_404_on_every_path(send, sales_report, outsider):
     from apikeys.services import api_key_create
 
