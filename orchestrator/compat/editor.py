@@ -7,6 +7,9 @@
   ``DELETE`` deletes every finished run (with its step runs and events) and leaves active ones.
 * ``GET /api/workflows/executions/{id}/status`` → ``{id, status, nodeStatuses}``.
 * ``GET /api/workflows/executions/{id}/logs`` → a bare array of camelCase entries, redacted.
+* ``POST /api/ai/generate`` ``{prompt, context?}``: the authoring package's streamed generation
+  (``POST /api/workflows/generate``) told in the editor's words: ``addNode`` with an editor node
+  (``{id, type, data: {label, type, config}, position}``) and ``addEdge`` with an edge ``id``.
 
 Statuses: a run is ``running`` (queued, running or paused), ``success``, ``error`` (failed or
 timed out) or ``cancelled``; a step also ``pending`` (not reached yet) or ``skipped``.
@@ -16,19 +19,24 @@ Its other paths are canonical and served by the canonical views, which carry the
 beside their own: ``GET``/``PATCH``/``DELETE /api/workflows/{id}`` (``nodes``, ``edges``,
 ``visibility``), ``POST …/duplicate``, ``POST``/``OPTIONS …/webhook`` (``executionId``),
 ``/api/integrations…``, ``/api/api-keys`` (``keyPrefix``, ``createdAt``, ``lastUsedAt``),
-``/api/user`` (``image``, ``isAnonymous``, ``providerId``). Errors are the canonical envelope.
+``/api/user`` (``image``, ``isAnonymous``, ``providerId``), and the authoring package's code
+export ``GET …/code`` and ``…/download``. Errors are the canonical envelope.
 """
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
-from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
+from django.http import StreamingHttpResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from orchestrator.authoring.generation import operations as generation_operations
 from orchestrator.compat.shapes import iso, masked, masked_text, milliseconds
 from orchestrator.definitions import definition_normalize
 from orchestrator.definitions.editor_graph import definition_graph
@@ -37,6 +45,9 @@ from runs.api.serializers import step_names
 from runs.models import Run, StepRun
 from runs.selectors import run_get, run_list, run_step_runs
 from runs.services import runs_delete_finished
+from workflows.api.authoring import WorkflowGenerateView
+from workflows.api.authoring_examples import GENERATE_OPS, GENERATE_PROMPT
+from workflows.api.authoring_serializers import GenerateInput
 from workflows.models import Visibility, Workflow
 from workflows.selectors import workflow_get
 from workflows.services import workflow_create
@@ -281,3 +292,37 @@ class ExecutionLogsView(APIView):
         run = run_get(tenant=request.user.tenant, run_id=execution_id)
         names = step_names(run)
         return Response([editor_log(step_run, names) for step_run in run_step_runs(run=run)])
+
+
+# What the seed's prompt streams here: the canonical example's parse result told as editor nodes.
+_DONE = GENERATE_OPS[-1]
+NODE_OPS_EXAMPLE = "".join(
+    json.dumps(op) + "\n" for op in [*generation_operations(_DONE["workflow"], flavor="nodes"), _DONE]
+)
+
+
+class AiGenerateView(WorkflowGenerateView):
+    """The canonical generation view; only the operations' words are the editor's."""
+
+    flavor = "nodes"
+
+    @extend_schema(
+        tags=[TAG],
+        operation_id="seed002_ai_generate",
+        summary="Generate a workflow step by step: JSON Lines of setName, setDescription, addNode, addEdge",
+        description=(
+            "`POST /api/workflows/generate` in the editor's words: `addNode` carries an editor node "
+            "(`{id, type, data: {label, type, config}, position}`), `addEdge` an edge with an `id`; then "
+            "`setSchedule`/`setInputs` when stated and `done` with the whole parse result. A failure after the "
+            'stream began ends it with `{"op": "error", "code", "message", "details"}`; a bad prompt is a 400.'
+        ),
+        request=GenerateInput,
+        responses={
+            (200, "application/x-ndjson"): OpenApiResponse(
+                OpenApiTypes.STR, examples=[OpenApiExample("Operations", value=NODE_OPS_EXAMPLE, status_codes=["200"])]
+            )
+        },
+        examples=[OpenApiExample("Seed 002", value={"prompt": GENERATE_PROMPT}, request_only=True)],
+    )
+    def post(self, request: Request) -> StreamingHttpResponse:
+        return super().post(request)

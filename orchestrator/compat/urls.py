@@ -36,6 +36,7 @@ seed_002 = [
         editor.WorkflowExecutionsView.as_view(),
         name="seed002-workflow-executions",
     ),
+    path("ai/generate", editor.AiGenerateView.as_view(), name="seed002-ai-generate"),
 ]
 
 seed_003 = [
@@ -54,9 +55,10 @@ seed_003 = [
     ),
 ]
 
-# Fixed paths ("health") before the "<workflow_id>" ones.
+# Fixed paths ("health", "parse") before the "<workflow_id>" ones.
 seed_004 = [
     path("health", workflows_v2.HealthView.as_view(), name="seed004-health"),
+    path("parse", workflows_v2.ParseView.as_view(), name="seed004-parse"),
     path("<str:workflow_id>", workflows_v2.WorkflowDetailView.as_view(), name="seed004-workflow"),
     path("<str:workflow_id>/schema", workflows_v2.WorkflowSchemaView.as_view(), name="seed004-workflow-schema"),
     path("<str:workflow_id>/execute", workflows_v2.WorkflowExecuteView.as_view(), name="seed004-workflow-execute"),

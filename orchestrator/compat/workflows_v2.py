@@ -33,7 +33,11 @@ A run: ``{id, workflow_id, customer_id, status, inputs, outputs, error, started_
 finished_at}``; statuses ``running`` (queued, running or paused), ``completed``, ``failed`` (or
 timed out) and ``terminated`` (what the canonical API calls ``cancelled``).
 
-``POST /parse`` comes from the authoring package and is not served here yet.
+* ``POST /parse`` ``{instruction, context?: {availableTools, organizationId, …}}``: the authoring
+  package's parse (``workflow_parse``), answered ``{"success": true, "workflow": {…}, "parseTimeMs"}``
+  with the workflow's ``steps`` as this surface's nodes (``action``, ``input_from``), so that
+  ``{"definition": {"nodes": steps, "inputs", "outputs"}}`` is what ``POST /`` takes; 400 for an
+  instruction under 5 characters, 422 when nothing to do is found in it.
 """
 
 from __future__ import annotations
@@ -51,6 +55,7 @@ from rest_framework.views import APIView
 from orchestrator.api.health import health_report
 from orchestrator.api.pagination import page_params
 from orchestrator.api.serializers import JSONObjectField
+from orchestrator.authoring.parse import workflow_parse
 from orchestrator.compat.shapes import iso, masked, masked_text, page
 from orchestrator.errors import NotFound, ValidationFailed
 from orchestrator.models import Role
@@ -58,6 +63,8 @@ from runs.idempotency import idempotent
 from runs.models import Run, RunStatus
 from runs.selectors import run_get, run_list
 from runs.services import run_cancel, run_create
+from workflows.api.authoring_examples import PARSE_REQUEST, PARSE_RESPONSE
+from workflows.api.authoring_serializers import ParseContextField
 from workflows.api.schedules import ScheduleCreateInput, ScheduleOutput, SchedulePatchInput
 from workflows.models import Schedule, Workflow, WorkflowStatus
 from workflows.schedules import schedule_create, schedule_delete, schedule_get, schedule_list, schedule_update
@@ -207,6 +214,11 @@ class V2WorkflowPatchInput(serializers.Serializer):
     status = serializers.ChoiceField(choices=PATCH_STATUSES, required=False)
 
 
+class V2ParseInput(serializers.Serializer):
+    instruction = serializers.CharField(min_length=5, max_length=5000, trim_whitespace=True)
+    context = ParseContextField(required=False)
+
+
 class V2ExecuteInput(serializers.Serializer):
     inputs = JSONObjectField(required=False, default=dict)
 
@@ -289,6 +301,53 @@ class HealthView(V2View):
             "checks": report["checks"],
         }
         return Response(body, status=code)
+
+
+def v2_parsed(workflow: dict) -> dict:
+    """A parse result with its steps as this surface's nodes; every other field as parse gives it."""
+    return {**workflow, "steps": v2_definition({"steps": workflow["steps"]})["nodes"]}
+
+
+class ParseView(V2View):
+    write_role = Role.VIEWER  # parsing saves nothing
+
+    @extend_schema(
+        tags=[TAG],
+        operation_id="v2_workflows_parse",
+        summary="Natural language → a workflow definition (template, llm or rules)",
+        description=(
+            "The canonical `POST /api/workflows/parse` in this surface's envelope: the workflow's `steps` are "
+            "nodes as `POST /api/v2/workflows` takes them (`action`, `input_from`), `source` is `template`, "
+            "`llm` or `rules`, and `schedule` (only when the instruction states one) is what "
+            "`POST /{id}/schedules` takes. 400 for an instruction under 5 characters, 422 when nothing to do "
+            "is found in it."
+        ),
+        request=V2ParseInput,
+        responses={
+            200: _envelope("V2ParseEnvelope", workflow=serializers.DictField(), parseTimeMs=serializers.FloatField())
+        },
+        examples=[
+            OpenApiExample("Seed 004", value=PARSE_REQUEST, request_only=True),
+            OpenApiExample(
+                "Seed 004 parsed by the rules",
+                value={
+                    "success": True,
+                    "workflow": v2_parsed(PARSE_RESPONSE["workflow"]),
+                    "parseTimeMs": PARSE_RESPONSE["parse_time_ms"],
+                },
+                response_only=True,
+                status_codes=["200"],
+            ),
+        ],
+    )
+    def post(self, request: Request) -> Response:
+        data = _valid(V2ParseInput, request.data)
+        parsed = workflow_parse(
+            tenant=request.user.tenant, instruction=data["instruction"], context=data.get("context")
+        )
+        return Response(
+            {"success": True, "workflow": v2_parsed(parsed["workflow"]), "parseTimeMs": parsed["parse_time_ms"]}
+        )
 
 
 class WorkflowListCreateView(V2View):

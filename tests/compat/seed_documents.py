@@ -1,7 +1,7 @@
 """The seed documents' example requests and answers, read from the documents themselves.
 
-``seeds/`` holds verbatim copies of ``shared/seeds/000``, ``002``, ``003`` and ``004`` (the
-copy is checked against the original where that folder is reachable). Tests take their
+``seeds/`` holds verbatim copies of ``shared/seeds/000`` … ``004`` (the copy is checked against the
+original where that folder is reachable; ``001``, the canonical API, is there for its list of paths). Tests take their
 requests from here rather than retyping them: a body, a query string or a header is what the
 document says. What a test may change is named: the document's example IDs become the IDs of
 objects the test made, and ``YOUR_API_KEY`` becomes a real key.

@@ -1,10 +1,11 @@
-"""Every path of every seed document resolves to a view that takes its method; no seed path shadows
-a canonical one; the OpenAPI document tags each surface by its seed and names its operations
-uniquely."""
+"""Every path of every seed document resolves to a view that takes its method, and the README's
+table of seed paths lists exactly the documents' paths; no seed path shadows a canonical one; the
+OpenAPI document tags each surface by its seed and names its operations uniquely."""
 
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 from django.urls import Resolver404, resolve
@@ -13,15 +14,11 @@ from config.routing import websocket_urlpatterns
 from tests.compat.seed_documents import ORIGINALS, SEEDS, document
 
 PLACEHOLDER = re.compile(r":(\w+)|\{(\w+)\}")
-# Served by the authoring package (templates, NL parse, generation, code export), not by compat/.
-AUTHORING = {
-    ("POST", "/api/v2/workflows/parse"),
-    ("GET", "/api/workflows/{workflowId}/code"),
-    ("GET", "/api/workflows/{workflowId}/download"),
-    ("POST", "/api/ai/generate"),
-}
-SEGMENT = r"(?:[a-z0-9-]+|\{[A-Za-z]+\}|:[a-z]+(?:Id)?)"
+README = Path(__file__).resolve().parents[2] / "README.md"
+SEGMENT = r"(?:[a-z0-9-]+|\{[A-Za-z_]+\}|:[a-z]+(?:Id)?)"
 DOCUMENT_PATHS = {
+    # "GET /api/workflowsQuery parameters…": the text follows the path unspaced, capitalised
+    "001": re.compile(rf"(GET|POST|PUT|PATCH|DELETE) (/api(?:/{SEGMENT})+)"),
     # "GET/api/workflows" and "WS/ws/workflows/:id", one a line
     "000": re.compile(rf"^(GET|POST|PUT|DELETE|WS)(/(?:api|ws)(?:/{SEGMENT})+)$", re.MULTILINE),
     # "POST /api/workflows/createCreate a new workflow…": the description follows the path unspaced
@@ -36,8 +33,11 @@ def documented_paths(number: str) -> list[tuple[str, str]]:
     return sorted(set(DOCUMENT_PATHS[number].findall(document(number))))
 
 
+PLACEHOLDER_VALUES = {"type": "http_request", "version": "1"}
+
+
 def concrete(path: str) -> str:
-    return PLACEHOLDER.sub(lambda m: "http_request" if (m.group(1) or m.group(2)) == "type" else "x_1", path)
+    return PLACEHOLDER.sub(lambda m: PLACEHOLDER_VALUES.get(m.group(1) or m.group(2), "x_1"), path)
 
 
 def view_of(path: str):
@@ -55,10 +55,8 @@ def test_the_vendored_documents_are_the_seeds(db):
 @pytest.mark.parametrize("number", sorted(DOCUMENT_PATHS))
 def test_every_path_of_the_document_is_served_with_its_method(number):
     paths = documented_paths(number)
-    assert len(paths) >= {"000": 13, "002": 20, "003": 5, "004": 15}[number]  # the parser read them all
+    assert len(paths) == {"001": 24, "000": 15, "002": 25, "003": 5, "004": 16}[number]  # the parser read them all
     for method, path in paths:
-        if (method, path) in AUTHORING:
-            continue
         if method == "WS":
             matched = next(p for p in websocket_urlpatterns if p.pattern.regex.search(concrete(path)[1:]))
             assert matched.callback.__name__ != "not_found", path
@@ -68,6 +66,22 @@ def test_every_path_of_the_document_is_served_with_its_method(number):
         except Resolver404:
             pytest.fail(f"{method} {path} is not served")
         assert hasattr(view, method.lower()), f"{view.__name__} does not take {method} {path}"
+
+
+def readme_paths() -> set[tuple[str, str, str]]:
+    """``(seed, method, path)`` of each row of the README's table of seed paths."""
+    text = README.read_text()
+    table = text[text.index("### Every path of every seed") :].split("\n#")[0]
+    rows = re.findall(r"^\| (\d{3}) \| `(\w+) ([^`]+)` \|", table, re.MULTILINE)
+    assert len(rows) == len(set(rows)), "a path is listed twice"
+    return set(rows)
+
+
+def test_the_readme_lists_every_path_of_every_seed_and_no_other():
+    documented = {(number, method, path) for number in DOCUMENT_PATHS for method, path in documented_paths(number)}
+    listed = readme_paths()
+    assert not documented - listed, f"not in the README: {sorted(documented - listed)}"
+    assert not listed - documented, f"in the README but in no seed document: {sorted(listed - documented)}"
 
 
 def test_seed_paths_never_shadow_canonical_ones():
@@ -94,6 +108,13 @@ def test_seed_paths_never_shadow_canonical_ones():
         "/api/workflows/executions/run_1/status": "orchestrator.compat.editor.ExecutionStatusView",
         "/api/workflows/executions/run_1/logs": "orchestrator.compat.editor.ExecutionLogsView",
         "/api/workflows/wf_1/executions": "orchestrator.compat.editor.WorkflowExecutionsView",
+        "/api/workflows/wf_1/code": "workflows.api.authoring.WorkflowCodeView",
+        "/api/workflows/wf_1/download": "workflows.api.authoring.WorkflowDownloadView",
+        "/api/workflows/parse": "workflows.api.authoring.WorkflowParseView",
+        "/api/workflows/generate": "workflows.api.authoring.WorkflowGenerateView",
+        "/api/ai/generate": "orchestrator.compat.editor.AiGenerateView",
+        "/api/v2/workflows/parse": "orchestrator.compat.workflows_v2.ParseView",
+        "/api/v2/workflows/health": "orchestrator.compat.workflows_v2.HealthView",
     }
     for path, expected in canonical.items():
         view = view_of(path)
@@ -129,7 +150,7 @@ def seed_tag(path: str) -> str | None:
         return "Seed 003: Orchestrate REST API v3"
     if path.startswith("/api/executions"):
         return "Seed 000: executions API"
-    if path == "/api/workflows/create" or path.startswith("/api/workflows/executions/"):
+    if path in ("/api/workflows/create", "/api/ai/generate") or path.startswith("/api/workflows/executions/"):
         return "Seed 002: workflow editor API"
     if re.fullmatch(r"/api/workflows/\{workflow_id\}/executions", path):
         return "Seed 002: workflow editor API"

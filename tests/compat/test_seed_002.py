@@ -2,14 +2,18 @@
 
 Where its path is a canonical one, the canonical status and envelope stay and the seed's fields
 sit beside them (SPEC 14); its own paths answer its camelCase shapes and bare arrays.
-Not here: ``/code``, ``/download`` and ``/api/ai/generate`` (the authoring package serves them).
+``/code``, ``/download`` and ``/api/ai/generate`` are the authoring package's services (code export,
+streamed generation); ``/api/ai/generate`` tells its operations in the editor's words.
 """
 
 from __future__ import annotations
 
 import base64
+import io
+import json
 import os
 import re
+import zipfile
 
 import pytest
 from rest_framework.test import APIClient
@@ -275,6 +279,99 @@ def test_executions_of_another_tenant_are_404(api_client, other_tenant_workflow,
     assert api_client.get(f"/api/workflows/executions/{run.id}/status").status_code == 404
     assert api_client.get(f"/api/workflows/executions/{run.id}/logs").status_code == 404
     assert Run.objects.filter(id=run.id).exists()
+
+
+# --- code export and AI generation (the authoring package's services) ------------------------------
+
+
+def documented_operations() -> list[tuple[str, str, type]]:
+    """``(op, payload key, payload kind)`` of each line the document shows under "Streamed JSONL"."""
+    lines = DOC[DOC.index("Response: Streamed JSONL") :].split("See AI Generation")[0]
+    found = re.findall(r'\{"op": "(\w+)", "(\w+)": ([{"])', lines)
+    return [(op, key, dict if start == "{" else str) for op, key, start in found]
+
+
+def generated(response) -> list[dict]:
+    assert response.status_code == 200, response.content
+    assert response["Content-Type"] == "application/x-ndjson"
+    body = b"".join(response.streaming_content).decode()
+    assert body.endswith("\n")
+    return [json.loads(line) for line in body.splitlines()]
+
+
+def test_ai_generate_streams_the_documented_operations_as_editor_nodes(api_client):
+    body = body_after("POST /api/ai/generate")
+    assert body == {"prompt": "Create a workflow that scrapes a URL and summarizes the content"}
+    documented = documented_operations()
+    assert [(op, key) for op, key, _ in documented] == [
+        ("setName", "name"),
+        ("setDescription", "description"),
+        ("addNode", "node"),
+        ("addEdge", "edge"),
+    ]
+    ops = generated(api_client.post("/api/ai/generate", body, format="json"))
+    assert [op["op"] for op in ops[:2]] == ["setName", "setDescription"]
+    assert isinstance(ops[0]["name"], str) and ops[0]["name"] and isinstance(ops[1]["description"], str)
+    for op, key, kind in documented:
+        shown = [line[key] for line in ops if line["op"] == op]
+        assert shown and all(isinstance(value, kind) for value in shown), op
+    nodes = [op["node"] for op in ops if op["op"] == "addNode"]
+    edges = [op["edge"] for op in ops if op["op"] == "addEdge"]
+    assert [n["data"]["type"] for n in nodes] == ["http_request", "agent_task"]
+    assert all(set(n) >= {"id", "type", "data", "position"} and n["data"]["label"] for n in nodes)
+    assert edges == [{"id": f"{nodes[0]['id']}->{nodes[1]['id']}", "source": nodes[0]["id"], "target": nodes[1]["id"]}]
+    assert "addStep" not in {op["op"] for op in ops} and ops[-1]["op"] == "done"
+    # What the editor builds from the stream is a workflow it can create (a manual trigger is added).
+    created = create(api_client, {"name": ops[0]["name"], "nodes": nodes, "edges": edges})
+    assert created.status_code == 200, created.content
+    steps = steps_of(created.json()["id"])
+    assert [s["type"] for s in steps] == ["manual_trigger", "http_request", "agent_task"]
+    assert steps[2]["depends_on"] == [steps[1]["id"]]
+
+
+def test_the_openapi_example_of_ai_generate_is_what_it_streams(api_client):
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    operation = schema["paths"]["/api/ai/generate"]["post"]
+    body = body_after("POST /api/ai/generate")
+    assert operation["requestBody"]["content"]["application/json"]["examples"]["Seed002"]["value"] == body
+    shown = operation["responses"]["200"]["content"]["application/x-ndjson"]["examples"]["Operations"]["value"]
+    streamed = generated(api_client.post("/api/ai/generate", body, format="json"))
+    timeless = [{k: v for k, v in op.items() if k != "parse_time_ms"} for op in streamed]
+    assert timeless == [
+        {k: v for k, v in json.loads(line).items() if k != "parse_time_ms"} for line in shown.splitlines()
+    ]
+
+
+def test_ai_generate_refuses_a_bad_prompt_before_streaming_and_an_anonymous_caller(api_client):
+    response = api_client.post("/api/ai/generate", {"prompt": "abc"}, format="json")
+    assert response.status_code == 400 and response.json()["error"]["details"][0]["field"] == "prompt"
+    anonymous = APIClient().post("/api/ai/generate", body_after("POST /api/ai/generate"), format="json")
+    assert anonymous.status_code == 401 and anonymous.json()["error"]["code"]
+
+
+def test_nonsense_ends_the_generated_stream_with_an_error_line(api_client):
+    ops = generated(api_client.post("/api/ai/generate", {"prompt": "lorem ipsum dolor sit amet"}, format="json"))
+    assert [op["op"] for op in ops] == ["error"] and ops[0]["code"] == "instruction_not_understood"
+
+
+def test_code_and_download_export_a_workflow_made_by_the_editor(api_client):
+    workflow_id = create(api_client, EDITOR_WORKFLOW).json()["id"]
+    typescript = api_client.get(f"/api/workflows/{workflow_id}/code", {"language": "typescript"})
+    assert typescript.status_code == 200 and typescript["Content-Type"].startswith("application/typescript")
+    assert f'const WORKFLOW_ID = "{workflow_id}";' in typescript.content.decode()
+    python = api_client.get(f"/api/workflows/{workflow_id}/code")  # the canonical default
+    assert python.status_code == 200 and python["Content-Type"].startswith("text/x-python")
+    compile(python.content.decode(), "exported.py", "exec")
+    download = api_client.get(f"/api/workflows/{workflow_id}/download", {"language": "typescript"})
+    assert download.status_code == 200 and download["Content-Type"] == "application/zip"
+    names = {n.rsplit("/", 1)[-1] for n in zipfile.ZipFile(io.BytesIO(download.content)).namelist()}
+    assert {"README.md", "package.json", "tsconfig.json"} <= names and any(n.endswith(".ts") for n in names)
+
+
+def test_code_and_download_of_another_tenants_workflow_are_404(api_client, other_tenant_workflow):
+    for path in ("code", "download"):
+        response = api_client.get(f"/api/workflows/{other_tenant_workflow.id}/{path}", {"language": "typescript"})
+        assert response.status_code == 404 and response.json()["error"]["code"] == "not_found"
 
 
 # --- integrations, API keys, the user -------------------------------------------------------------

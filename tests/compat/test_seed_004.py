@@ -1,7 +1,7 @@
 """Seed 004 (Workflows API v2, ``/api/v2/workflows``): every example of the document, sent as the
 document writes it (tests/compat/seed_documents.py), answered in the document's shape.
 
-Not here: ``POST /api/v2/workflows/parse``, which the authoring package serves.
+``POST /parse`` is the authoring package's parse service behind this surface's envelope.
 """
 
 from __future__ import annotations
@@ -77,7 +77,7 @@ def test_health_is_public_and_answers_the_documented_fields(send, db):
 def test_without_credentials_every_authenticated_path_is_401_in_the_seed_envelope(send, sales_report):
     ids = {WF: sales_report.id}
     for documented in EXAMPLES:
-        if documented.path.endswith(("/health", "/parse")):
+        if documented.path.endswith("/health"):
             continue
         anonymous = type(documented)(documented.method, documented.url, {}, documented.body)
         failure(send(anonymous, ids=ids), 401)
@@ -283,7 +283,95 @@ def test_a_member_may_not_manage_schedules(send, member_key, sales_report):
     failure(send(example(EXAMPLES, "POST", rf"{BASE}/{WF}/schedules"), member_key, {WF: sales_report.id}), 403)
 
 
+# --- natural language parsing (the authoring package's service) -------------------------------------
+
+
+def test_parse_answers_the_documented_example_with_three_chained_steps_and_a_monday_schedule(send, member_key):
+    documented = example(EXAMPLES, "POST", rf"{BASE}/parse")
+    response = send(documented, member_key)
+    assert response.status_code == documented.status == 200, response.content
+    body = response.json()
+    assert_documented_fields(body, documented.answer)
+    assert body["success"] is True and body["parseTimeMs"] >= 0
+    workflow = body["workflow"]
+    assert (workflow["type"], workflow["valid"], workflow["source"]) == ("generated", True, "rules")
+    assert 0 <= workflow["confidence"] <= 1
+    steps = workflow["steps"]
+    # The document's chain (salesforce.query → a report → email.send), with this server's step types.
+    assert [(s["type"], s.get("action")) for s in steps] == [
+        ("integration", "salesforce.query"),
+        ("agent_task", None),
+        ("integration", "email.send"),
+    ]
+    assert [s.get("input_from") for s in steps] == [None, steps[0]["id"], steps[1]["id"]]
+    assert all("depends_on" not in s and "action" not in s["config"] for s in steps)
+    assert workflow["schedule"]["cron_expression"] == "0 9 * * 1"
+
+
+def test_parsed_nodes_are_what_create_takes_and_make_the_canonical_parse_result(send, member_key, api_client):
+    documented = example(EXAMPLES, "POST", rf"{BASE}/parse")
+    parsed = send(documented, member_key).json()["workflow"]
+    create = example(EXAMPLES, "POST", BASE)
+    definition = {"nodes": parsed["steps"], "inputs": parsed["inputs"], "outputs": parsed["outputs"]}
+    made = type(create)("POST", create.url, create.headers, {"name": parsed["name"], "definition": definition})
+    response = send(made, member_key)
+    assert response.status_code == 201, response.content
+    assert response.json()["workflow"]["definition"]["nodes"] == parsed["steps"]
+    canonical = api_client.post("/api/workflows/parse", documented.body, format="json").json()["workflow"]
+    stored = Workflow.objects.get(id=response.json()["workflow"]["id"]).definition
+    assert stored["steps"] == canonical["steps"]
+
+
+def test_the_openapi_example_of_parse_is_what_it_answers(send, member_key, api_client):
+    documented = example(EXAMPLES, "POST", rf"{BASE}/parse")
+    schema = api_client.get("/api/schema/", HTTP_ACCEPT="application/vnd.oai.openapi+json").json()
+    operation = schema["paths"][f"{BASE}/parse"]["post"]
+    assert operation["requestBody"]["content"]["application/json"]["examples"]["Seed004"]["value"] == documented.body
+    shown = operation["responses"]["200"]["content"]["application/json"]["examples"]["Seed004ParsedByTheRules"]
+    assert send(documented, member_key).json()["workflow"] == shown["value"]["workflow"]
+
+
+@pytest.mark.parametrize(
+    ("body", "status"),
+    [
+        ({"instruction": "abc"}, 400),
+        ({}, 400),
+        ({"instruction": "Every Monday", "context": "tools"}, 400),
+        ({"instruction": "asdfgh qwerty zxcvb"}, 422),
+    ],
+)
+def test_parse_errors_keep_the_seed_envelope(send, member_key, body, status):
+    documented = example(EXAMPLES, "POST", rf"{BASE}/parse")
+    broken = type(documented)("POST", documented.url, documented.headers, body)
+    answer = failure(send(broken, member_key), status)
+    assert answer["code"] in ("validation_error", "instruction_not_understood")
+
+
+def test_parse_takes_the_documented_context_keys_and_ignores_unknown_ones(send, member_key):
+    documented = example(EXAMPLES, "POST", rf"{BASE}/parse")
+    body = {**documented.body, "context": {**documented.body["context"], "organizationId": "org_1"}, "debug": 1}
+    response = send(type(documented)("POST", documented.url, documented.headers, body), member_key)
+    assert response.status_code == 200, response.content
+    assert response.json()["workflow"]["steps"][0]["action"] == "salesforce.query"
+
+
 # --- tenancy ----------------------------------------------------------------------------------------
+
+
+def test_parse_matches_a_tenant_template_for_its_own_tenant_only(send, member_key, outsider):
+    from apikeys.services import api_key_create
+    from orchestrator.authoring.templates import template_create
+    from tests.factories import WorkflowFactory
+
+    theirs = WorkflowFactory(tenant=outsider.tenant, name="Zebra migration audit", description="Audit zebra herds")
+    template = template_create(workflow=theirs, user=outsider, name="Zebra migration audit")
+    documented = example(EXAMPLES, "POST", rf"{BASE}/parse")
+    body = {"instruction": "the zebra migration audit please", "context": {"source": "template"}}
+    asked = type(documented)("POST", documented.url, documented.headers, body)
+    own = send(asked, api_key_create(user=outsider, name="owner of the template")[1])
+    assert own.status_code == 200 and own.json()["workflow"]["template_id"] == template.id
+    other = send(asked, member_key)
+    assert template.id not in other.content.decode() and "Zebra" not in other.content.decode()
 
 
 def test_another_tenants_workflow_is_404_on_every_path(send, sales_report, outsider):

@@ -106,6 +106,7 @@ async def _ndjson_async(lines: Iterator[bytes]) -> AsyncIterator[bytes]:
 
 class WorkflowGenerateView(_AnyAccept, APIView):
     write_role = "viewer"
+    flavor = "steps"  # seed 002's /api/ai/generate tells the same operations as editor nodes
 
     @extend_schema(
         tags=TAG,
@@ -135,7 +136,9 @@ class WorkflowGenerateView(_AnyAccept, APIView):
     )
     def post(self, request: Request) -> StreamingHttpResponse:
         data = _valid(s.GenerateInput, request.data)
-        operations = generation_start(tenant=request.user.tenant, prompt=data["prompt"], context=data.get("context"))
+        operations = generation_start(
+            tenant=request.user.tenant, prompt=data["prompt"], context=data.get("context"), flavor=self.flavor
+        )
         lines = _ndjson(operations)
         if isinstance(request._request, ASGIRequest):
             lines = _ndjson_async(lines)
