@@ -124,12 +124,19 @@ def on_cluster(transactional_db, pg_cluster):
     the worker writes there); pytest-django's flush afterwards runs on the test database again."""
     conn = connections["default"]
     saved = dict(conn.settings_dict)
-    conn.close()
+
+    def drop_connections() -> None:
+        with contextlib.suppress(Exception):
+            conn.close()
+        if hasattr(conn, "close_pool"):  # a pool is per alias: one to the old address must go
+            with contextlib.suppress(Exception):
+                conn.close_pool()
+
+    drop_connections()
     conn.settings_dict.update(HOST="127.0.0.1", PORT=pg_cluster.port, NAME=pg_cluster.name, USER="postgres")
     try:
         yield pg_cluster
     finally:
-        with contextlib.suppress(Exception):
-            conn.close()
+        drop_connections()
         conn.settings_dict.clear()
         conn.settings_dict.update(saved)
