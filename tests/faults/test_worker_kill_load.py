@@ -20,7 +20,10 @@ STEPS = ["s0", "s1", "s2"]
 
 
 def test_a_worker_killed_under_load_loses_no_run_and_repeats_only_steps_in_flight(stack_factory, side_effects):
-    stack = stack_factory()
+    # A message the killed worker had taken but not yet started stays unacknowledged in Redis
+    # for its visibility timeout (an hour); the reaper sends its step again after this long
+    # (600 s by default). Leases (3 s) cover the steps that had started.
+    stack = stack_factory(env={"ORCHESTRATOR_REDISPATCH_AFTER_SECONDS": "10"})
     stack.beat()
     first = stack.worker(concurrency=4)
     user = UserFactory(tenant=TenantFactory())
