@@ -94,6 +94,26 @@ ORCHESTRATOR_VERSION = "0.1.0"
 # --- Database -------------------------------------------------------------------
 DATABASE_URL = _env("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
+# PostgreSQL: psycopg 3 and Django's connection pool (SPEC names psycopg2, which has no pool).
+# Under ASGI each request runs in a thread of its own, and a persistent connection per thread
+# piles up idle connections until PostgreSQL refuses new ones ("too many clients"). The pool
+# holds at most ORCHESTRATOR_DB_POOL_MAX_SIZE per process, hands them back at the end of each
+# request, and a request that finds them all busy waits up to ORCHESTRATOR_DB_POOL_TIMEOUT
+# seconds for one (then 503, never 500). The pool needs CONN_MAX_AGE=0. Celery processes drop
+# the pool and keep a plain connection per process (config/celery.py): a prefork child runs
+# one task at a time, and Celery closes a pool between tasks.
+ORCHESTRATOR_DB_POOL_MAX_SIZE = _env_int("ORCHESTRATOR_DB_POOL_MAX_SIZE", 10)
+ORCHESTRATOR_DB_POOL_TIMEOUT = float(_env("ORCHESTRATOR_DB_POOL_TIMEOUT", "30"))
+if DATABASES["default"]["ENGINE"].endswith("postgresql"):
+    DATABASES["default"]["CONN_MAX_AGE"] = 0
+    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
+        "min_size": min(2, ORCHESTRATOR_DB_POOL_MAX_SIZE),
+        "max_size": ORCHESTRATOR_DB_POOL_MAX_SIZE,
+        "timeout": ORCHESTRATOR_DB_POOL_TIMEOUT,
+        # A connection idle this long is closed (down to min_size): bursts do not leave
+        # connections held for good.
+        "max_idle": 60,
+    }
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # SQLite has one writer at a time and ignores SELECT ... FOR UPDATE. BEGIN IMMEDIATE takes
@@ -213,6 +233,17 @@ ORCHESTRATOR_OPENAI_BASE_URL = _env("ORCHESTRATOR_OPENAI_BASE_URL") or "https://
 # Bytes of request body Django itself will read; the middleware answers 413 first.
 DATA_UPLOAD_MAX_MEMORY_SIZE = ORCHESTRATOR_MAX_BODY_BYTES
 
+# --- Retries of database and broker errors (orchestrator/engine/retries.py) -----------
+# A task that meets a database or broker error (connection refused or reset, "too many
+# clients", a deadlock) is sent again after a backoff with jitter, capped at this many seconds,
+ORCHESTRATOR_TASK_RETRY_MAX_DELAY = float(_env("ORCHESTRATOR_TASK_RETRY_MAX_DELAY", "5"))
+# up to this many times (≈15 minutes at the cap); after that the sweeper's safety nets
+# (lost messages, lost admissions) take over.
+ORCHESTRATOR_TASK_TRANSIENT_RETRIES = _env_int("ORCHESTRATOR_TASK_TRANSIENT_RETRIES", 180)
+# Any other exception while claiming or recording a step is a bug: retried this many times,
+# then the step and its run fail with the error, so that no run hangs on it.
+ORCHESTRATOR_TASK_ERROR_RETRIES = _env_int("ORCHESTRATOR_TASK_ERROR_RETRIES", 3)
+
 # --- Celery ---------------------------------------------------------------------
 # Embedded: an in-process broker. Naming its host keeps kombu from warning that none was given.
 CELERY_BROKER_URL = REDIS_URL or "memory://localhost/"
@@ -223,6 +254,8 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Sending a task retries a broker hiccup for ~10 s (Celery's default gives up after ~1 s).
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 10, "interval_start": 0.1, "interval_step": 0.5, "interval_max": 2}
 # Redis redelivers an unacked task after this; every countdown we use stays far below it.
 CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
 if not REDIS_URL:

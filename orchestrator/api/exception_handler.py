@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import sys
 from typing import Any
 
 from django.core.exceptions import PermissionDenied as DjangoPermissionDenied
@@ -14,6 +15,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
 
+from orchestrator.engine.retries import error_summary, is_transient
 from orchestrator.errors import DomainError
 
 logger = logging.getLogger(__name__)
@@ -61,8 +63,17 @@ def _validation_message(problems: list[dict]) -> str:
     return f"{len(problems)} problems in the request."
 
 
+UNAVAILABLE = "The service is briefly unable to reach its database or message broker; try again shortly."
+
+
 def exception_handler(exc: Exception, context: dict) -> Response | None:
     headers: dict[str, str] = {}
+    if is_transient(exc):
+        # Every pooled connection busy past ORCHESTRATOR_DB_POOL_TIMEOUT, or the database or
+        # broker away: the request changed nothing (its transaction rolled back). 503, not 500.
+        set_rollback()
+        logger.warning("503 for %s: %s", getattr(context.get("request"), "path", "?"), error_summary(exc))
+        return Response(error_body("service_unavailable", UNAVAILABLE), status=503, headers={"Retry-After": "2"})
     if isinstance(exc, DomainError):
         set_rollback()
         return Response(error_body(exc.code, exc.message, exc.details), status=exc.status)
@@ -99,6 +110,13 @@ def handler404(request: Any, exception: Exception | None = None) -> JsonResponse
 
 
 def handler500(request: Any) -> JsonResponse:
+    # Called inside Django's except block: an outage met outside a DRF view (middleware,
+    # the admin) is a 503 too.
+    exc = sys.exc_info()[1]
+    if exc is not None and is_transient(exc):
+        response = json_error(request, "service_unavailable", UNAVAILABLE, status.HTTP_503_SERVICE_UNAVAILABLE)
+        response["Retry-After"] = "2"
+        return response
     return json_error(request, "server_error", "Internal server error.", status.HTTP_500_INTERNAL_SERVER_ERROR)
 
 

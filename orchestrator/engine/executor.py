@@ -28,12 +28,22 @@ from django.db import connection, transaction
 from django.utils import timezone
 
 from orchestrator.definitions.expressions import ExpressionError, evaluate, referenced_steps, render
-from orchestrator.engine.scheduler import branch_skip, graph_of, run_context, run_lock, step_queue, step_settled
+from orchestrator.engine.retries import call_retrying, error_summary, is_transient
+from orchestrator.engine.scheduler import (
+    branch_skip,
+    graph_of,
+    run_after_end,
+    run_context,
+    run_lock,
+    step_queue,
+    step_settled,
+    steps_cancel,
+)
 from orchestrator.live.events import event_record, events_buffered
 from orchestrator.security.redaction import redact, redact_text
 from orchestrator.step_types import registry
 from orchestrator.step_types.execution import FanOut, StartChild, StepContext, StepError, Suspend
-from runs.models import Run, RunStatus, StepRun, StepStatus
+from runs.models import RUN_TERMINAL, Run, RunStatus, StepRun, StepStatus
 
 logger = logging.getLogger(__name__)
 
@@ -86,9 +96,18 @@ class Heartbeat:
         lease = settings.ORCHESTRATOR_STEP_LEASE_SECONDS
         try:
             while not self.stop.wait(max(0.5, lease / 3)):
-                renewed = StepRun.objects.filter(
-                    id=self.step_run_id, status=StepStatus.RUNNING, attempt=self.attempt
-                ).update(lease_expires_at=_now() + timedelta(seconds=lease))
+                try:
+                    renewed = StepRun.objects.filter(
+                        id=self.step_run_id, status=StepStatus.RUNNING, attempt=self.attempt
+                    ).update(lease_expires_at=_now() + timedelta(seconds=lease))
+                except Exception as exc:
+                    if not is_transient(exc):
+                        raise
+                    # The database is away for a moment: keep beating, or the step would look
+                    # like a dead worker's once it is back.
+                    logger.warning("heartbeat of %s: %s", self.step_run_id, error_summary(exc))
+                    connection.close()
+                    continue
                 if not renewed:  # cancelled, or the reaper took the step back
                     self.ctx.cancelled.set()
                     return
@@ -176,15 +195,82 @@ def step_run_execute(*, step_run_id: str, attempt: int, task_id: str = "", run_i
             step_run.save(update_fields=["status", "started_at", "due_at", "task_id", "lease_expires_at"])
     with Heartbeat(step_run.id, attempt, ctx):
         outcome = _execute(run, step_run, step, step_type, ctx)
+        # Recorded while the heartbeat still renews the lease: retrying through a database
+        # outage must not look like a dead worker to the reaper (which would run it again).
+        try:
+            call_retrying(
+                lambda: _record(run_id, step_run, attempt, step, outcome, ctx), what=f"recording step {step_run_id}"
+            )
+        except Exception as exc:
+            if is_transient(exc):
+                raise  # the task is sent again; the reaper takes the step back if that fails too
+            step_run_fail_unexpected(step_run_id=step_run_id, attempt=attempt, exc=exc)
+
+
+def _record(run_id: str, step_run: StepRun, attempt: int, step: dict, outcome: Outcome, ctx: StepContext) -> None:
+    """One transaction: the outcome of a step run outside the claim; safe to run again."""
     with transaction.atomic():
         run = run_lock(run_id)
-        locked = StepRun.objects.select_for_update(no_key=True).filter(id=step_run_id).first()
+        locked = StepRun.objects.select_for_update(no_key=True).filter(id=step_run.id).first()
         # The reaper may have re-queued the step, or the run was cancelled: record nothing.
         if locked is None or locked.status != StepStatus.RUNNING or locked.attempt != attempt:
             return
         locked.input = step_run.input
         with events_buffered(run):
             _apply(run, locked, step, outcome, ctx)
+
+
+def step_run_fail_unexpected(
+    *,
+    step_run_id: str,
+    exc: BaseException,
+    attempt: int | None = None,
+    statuses: tuple[str, ...] = (StepStatus.QUEUED, StepStatus.RUNNING),
+) -> bool:
+    """Claiming or recording this step kept raising something that is not a database or
+    broker outage (a bug, or a value the database refuses): the step fails with that error
+    and its run fails with it, unfinished steps cancelled, so the run ends and frees its
+    slot instead of staying ``running``. Plain UPDATEs only, so that the error met while
+    recording is not met again here. Answers whether it changed anything."""
+    message = redact_text(f"Internal error, after retries: {error_summary(exc)}")
+    with transaction.atomic():
+        run_id = StepRun.objects.filter(id=step_run_id).values_list("run_id", flat=True).first()
+        if run_id is None:
+            return False
+        run = run_lock(run_id)
+        if run.status in RUN_TERMINAL:
+            return False
+        locked = StepRun.objects.select_for_update(no_key=True).filter(id=step_run_id)
+        step_run = locked.only("step_id", "status", "attempt").first()
+        if step_run is None or step_run.status not in statuses or (attempt is not None and step_run.attempt != attempt):
+            return False  # another delivery got further meanwhile
+        now = _now()
+        StepRun.objects.filter(id=step_run_id).update(
+            status=StepStatus.FAILED, error=message, completed_at=now, lease_expires_at=None, due_at=None
+        )
+        event_record(
+            run=run,
+            type="step_failed",
+            step_id=step_run.step_id,
+            data={"attempt": step_run.attempt, "error": message, "kind": "internal"},
+        )
+        task_ids = steps_cancel(run, f"Cancelled: step '{step_run.step_id}' failed with an internal error.")
+        run.status = RunStatus.FAILED
+        run.completed_at = now
+        run.error = f"Step '{step_run.step_id}' failed: {message}"
+        run.save(update_fields=["status", "completed_at", "error"])
+        event_record(
+            run=run,
+            type="run_failed",
+            data={"status": run.status, "duration_seconds": run.duration_seconds, "error": run.error},
+        )
+        run_after_end(run)
+        if task_ids:
+            from config.celery import app
+
+            transaction.on_commit(lambda: app.control.revoke(task_ids))
+    logger.error("step %s of run %s failed: %s", step_run_id, run_id, message)
+    return True
 
 
 def _context_for(run: Run, step_run: StepRun, step: dict, attempt: int) -> StepContext:

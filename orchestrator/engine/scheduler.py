@@ -94,12 +94,21 @@ def step_dispatch(step_run: StepRun, *, countdown: float | None = None) -> None:
     step_run_id, attempt, run_id = step_run.id, step_run.attempt, step_run.run_id
 
     def send() -> None:
-        # The soft limit raises inside the step (a "timeout" error the retry policy sees).
-        step_execute.apply_async(
-            (step_run_id, attempt, run_id), countdown=countdown, soft_time_limit=timeout, time_limit=timeout + 30
-        )
+        try:
+            # The soft limit raises inside the step (a "timeout" error the retry policy sees).
+            step_execute.apply_async(
+                (step_run_id, attempt, run_id), countdown=countdown, soft_time_limit=timeout, time_limit=timeout + 30
+            )
+        except Exception:
+            # The broker stayed away through the publish retries (CELERY_TASK_PUBLISH_RETRY_POLICY):
+            # the step becomes a due row, which the sweeper dispatches as soon as it can.
+            logger.warning("could not send step %s; the sweeper will", step_run_id, exc_info=True)
+            StepRun.objects.filter(id=step_run_id, status=StepStatus.QUEUED, attempt=attempt).update(
+                dispatched_at=None, due_at=timezone.now()
+            )
 
-    transaction.on_commit(send)
+    # robust: one send that fails does not skip the other sends of the same commit.
+    transaction.on_commit(send, robust=True)
 
 
 def _step_timeout(run: Run, step_run: StepRun) -> int:

@@ -72,3 +72,15 @@ def child_finished(*, child_run_id: str) -> None:
         step_run.status = StepStatus.RUNNING
         error = StepError(f"Sub-workflow run {child.id} ended {child.status}: {child.error or ''}".strip())
         step_failed_or_retry(run, step_run, error)
+
+
+def child_finished_unexpectedly(*, child_run_id: str, exc: BaseException) -> None:
+    """Telling the parent kept failing on something other than an outage: the waiting
+    parent step and its run fail with the error rather than wait forever."""
+    from orchestrator.engine.executor import step_run_fail_unexpected
+
+    parent_step_run_id = Run.objects.filter(id=child_run_id).values_list("parent_step_run_id", flat=True).first()
+    if parent_step_run_id:
+        step_run_fail_unexpected(
+            step_run_id=parent_step_run_id, exc=exc, statuses=(StepStatus.WAITING, StepStatus.RUNNING)
+        )

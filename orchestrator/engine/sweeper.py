@@ -165,8 +165,28 @@ def _redispatch_lost(now) -> int:
     return count
 
 
+def _admit_lost(now) -> int:
+    """Tenants with a run queued for a while: admission is sent again. A run waits ``queued``
+    until another run of its tenant ends and sends ``runs_admit``; if that message was lost
+    (its task gave up through a long outage) nothing else would ever start it. A tenant at
+    its limit admits nothing, at the cost of one query."""
+    from orchestrator.engine.tasks import runs_admit
+
+    cutoff = now - timedelta(seconds=settings.ORCHESTRATOR_REDISPATCH_AFTER_SECONDS / 10)
+    tenants = (
+        Run.objects.filter(status=RunStatus.QUEUED, created_at__lte=cutoff)
+        .order_by()
+        .values_list("tenant_id", flat=True)
+        .distinct()[:BATCH]
+    )
+    tenant_ids = list(tenants)
+    for tenant_id in tenant_ids:
+        runs_admit.delay(tenant_id)
+    return len(tenant_ids)
+
+
 def reap_expired() -> dict[str, int]:
     now = timezone.now()
     expired = StepRun.objects.filter(status=StepStatus.RUNNING, lease_expires_at__lt=now).values_list("id", flat=True)
     reaped = sum(_reap_step(step_run_id, now) for step_run_id in list(expired[:BATCH]))
-    return {"reaped": reaped, "redispatched": _redispatch_lost(now)}
+    return {"reaped": reaped, "redispatched": _redispatch_lost(now), "admissions": _admit_lost(now)}

@@ -1,0 +1,31 @@
+"""The web tier's PostgreSQL pool (Django's, on psycopg_pool): its reconnection backoff capped.
+
+After the database goes away, psycopg_pool retries each lost connection with a backoff that
+doubles without limit (1, 2, 4, 8, 16 s…). After a 10 s outage its next attempt can come
+15-30 s later, and a request waiting for a connection meanwhile times out although the
+database is back. Capped at ``RECONNECT_MAX_DELAY``, a waiting request gets a connection
+within a couple of seconds of the database's return. (psycopg-pool is pinned in
+requirements.txt; its ``AttemptWithBackoff`` is what ``pool.py`` schedules attempts with.)
+"""
+
+from __future__ import annotations
+
+RECONNECT_MAX_DELAY = 2.0
+
+
+def reconnect_backoff_cap() -> None:
+    try:
+        from psycopg_pool import base, pool
+    except ImportError:  # SQLite-only install: no pool
+        return
+    if getattr(pool.AttemptWithBackoff, "capped", False):
+        return
+
+    class CappedBackoff(base.AttemptWithBackoff):
+        capped = True
+
+        def update_delay(self, now: float) -> None:
+            super().update_delay(now)
+            self.delay = min(self.delay, RECONNECT_MAX_DELAY)
+
+    pool.AttemptWithBackoff = CappedBackoff
