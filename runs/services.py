@@ -13,7 +13,7 @@ from jsonschema import Draft202012Validator
 
 from orchestrator.engine.scheduler import graph_of, run_after_end, run_begin, run_lock, steps_cancel
 from orchestrator.errors import Conflict, ValidationFailed
-from orchestrator.ids import new_step_id
+from orchestrator.ids import new_ids
 from orchestrator.live.events import event_record
 from orchestrator.models import Tenant, User
 from runs.models import RUN_TERMINAL, Run, RunStatus, RunTrigger, StepRun, StepStatus
@@ -102,7 +102,7 @@ def run_create(
     )
     step_runs_insert(run, steps)
     event_record(run=run, type="run_queued", data={"trigger": trigger, "workflow_version": run.workflow_version})
-    runs_admit(tenant_id=run.tenant_id)
+    runs_admit(tenant_id=run.tenant_id, wait=False)
     run.refresh_from_db(fields=_FIELDS_BUT_DEFINITION)  # the definition is this one; big ones cost to read
     return run
 
@@ -134,7 +134,7 @@ def step_runs_insert(run: Run, steps: list[dict]) -> None:
             [
                 run.id,
                 StepStatus.PENDING.value,
-                [new_step_id() for _ in steps],
+                new_ids("sr", len(steps)),
                 [s["id"] for s in steps],
                 [s["type"] for s in steps],
                 [len(s.get("depends_on", [])) for s in steps],
@@ -143,13 +143,22 @@ def step_runs_insert(run: Run, steps: list[dict]) -> None:
 
 
 @transaction.atomic
-def runs_admit(*, tenant_id: str) -> list[str]:
+def runs_admit(*, tenant_id: str, wait: bool = True) -> list[str]:
     """Start queued runs first-in first-out while the tenant and their workflows have slots.
 
     The tenant row lock serializes admission per tenant; tenants never wait on
-    each other, so none starves another.
+    each other, so none starves another. ``wait=False`` (a run start in a request): when
+    another transaction holds the lock, do not queue behind it (every start of the tenant
+    would run one at a time, lock held to commit); send the admission to a worker after
+    commit instead, which starts this run there a moment later, still in FIFO order.
     """
-    Tenant.objects.select_for_update(no_key=True).filter(id=tenant_id).first()
+    skip = not wait and connection.features.has_select_for_update_skip_locked
+    tenant = Tenant.objects.select_for_update(no_key=True, skip_locked=skip).filter(id=tenant_id).first()
+    if tenant is None and skip:
+        from orchestrator.engine.tasks import runs_admit as admit_later
+
+        transaction.on_commit(lambda: admit_later.delay(tenant_id))
+        return []
     tenant_limit = settings.ORCHESTRATOR_TENANT_MAX_CONCURRENT_RUNS
     active = Run.objects.filter(tenant_id=tenant_id, status__in=ACTIVE_RUN_STATUSES)
     tenant_active = active.count()

@@ -45,6 +45,7 @@ class Graph:
     steps: dict[str, dict]
     dependants: dict[str, tuple[str, ...]]
     sinks: tuple[str, ...] = field(default=())
+    settings: dict = field(default_factory=dict)  # the definition's settings (timeout_seconds, …)
 
 
 _graphs: dict[tuple[str, int], Graph] = {}
@@ -57,7 +58,12 @@ def graph_build(definition: dict) -> Graph:
         for dep in step.get("depends_on", []):
             dependants.setdefault(dep, []).append(sid)
     sinks = tuple(sid for sid, deps in dependants.items() if not deps)
-    return Graph(steps=steps, dependants={k: tuple(v) for k, v in dependants.items()}, sinks=sinks)
+    return Graph(
+        steps=steps,
+        dependants={k: tuple(v) for k, v in dependants.items()},
+        sinks=sinks,
+        settings=definition.get("settings") or {},
+    )
 
 
 def graph_of(run: Run) -> Graph:
@@ -357,7 +363,7 @@ def step_settled(run: Run, step_run: StepRun) -> None:
 def run_begin(run: Run) -> None:
     """queued → running: the roots are decided."""
     now = timezone.now()
-    timeout = (run.definition.get("settings") or {}).get("timeout_seconds")
+    timeout = graph_of(run).settings.get("timeout_seconds")  # cached: the definition is not read again
     run.status = RunStatus.RUNNING
     run.started_at = run.started_at or now
     run.deadline_at = now + timedelta(seconds=int(timeout)) if timeout else None
