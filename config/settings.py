@@ -220,6 +220,14 @@ WORKFLOW_MAX_CONCURRENT_RUNS = _env_int("WORKFLOW_MAX_CONCURRENT_RUNS", 10)
 ORCHESTRATOR_DEFAULT_STEP_TIMEOUT = _env_int("ORCHESTRATOR_DEFAULT_STEP_TIMEOUT", 300)
 # A running step's lease; its worker renews it every third of this. Expired → the reaper steps in.
 ORCHESTRATOR_STEP_LEASE_SECONDS = _env_int("ORCHESTRATOR_STEP_LEASE_SECONDS", 30)
+# Web processes of `manage.py serve` (make run) in the distributed shape, and of docker-compose's
+# web service (uvicorn reads WEB_CONCURRENCY itself). The embedded shape is always one process.
+WEB_CONCURRENCY = max(1, _env_int("WEB_CONCURRENCY", 2))
+# Eager successors: a task that records a step may claim one successor it made ready and run it
+# next, without a broker round trip: at most this many per task (0: never) ...
+ORCHESTRATOR_EAGER_STEPS = _env_int("ORCHESTRATOR_EAGER_STEPS", 50)
+# ... and only within this many seconds of the task's start, so no task runs long.
+ORCHESTRATOR_EAGER_SECONDS = float(_env("ORCHESTRATOR_EAGER_SECONDS", "2") or 2)
 # A step whose worker died is re-queued this many times before its retry policy decides.
 ORCHESTRATOR_MAX_WORKER_LOSSES = _env_int("ORCHESTRATOR_MAX_WORKER_LOSSES", 3)
 # Delays up to this go to the broker as a countdown; longer ones are rows the sweeper dispatches.

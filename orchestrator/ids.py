@@ -38,6 +38,39 @@ def new_id(prefix: str) -> str:
     return f"{prefix}_{_encode(millis, 10)}{_encode(rand, 16)}"
 
 
+_PAIRS = [a + b for a in _ALPHABET for b in _ALPHABET]  # 10 bits → two characters
+
+
+def _encode_fast(number: int, pairs: int) -> str:
+    """``_encode(number, 2 * pairs)``, ten bits a step."""
+    chars = []
+    for _ in range(pairs):
+        number, rem = divmod(number, 1024)
+        chars.append(_PAIRS[rem])
+    return "".join(reversed(chars))
+
+
+def new_ids(prefix: str, count: int) -> list[str]:
+    """``count`` IDs as ``new_id`` would make them one by one (same layout, same order), at a
+    fraction of the cost: a 10,000-step run's step IDs."""
+    if count <= 0:
+        return []
+    with _lock:
+        millis = time.time_ns() // 1_000_000
+        if millis <= _last[0]:
+            millis, rand = _last[0], _last[1] + 1 + secrets.randbits(32)
+        else:
+            rand = secrets.randbits(78)  # headroom for the batch and the steps above
+        steps = [1 + secrets.randbits(32) for _ in range(count - 1)]
+        rands = [rand]
+        for step in steps:
+            rand += step
+            rands.append(rand)
+        _last[0], _last[1] = millis, rand
+    head = f"{prefix}_{_encode(millis, 10)}"
+    return [head + _encode_fast(r, 8) for r in rands]
+
+
 # Named functions (not lambdas) so that migrations can reference them as field defaults.
 def new_ten_id() -> str:
     return new_id("ten")

@@ -20,10 +20,15 @@ class Measurement:
     runs: int
     target_seconds: float | None = None
     cpu_seconds: float | None = None  # this process's CPU time: steadier than wall clock on a busy machine
-    unit: str = "s"  # how line() prints seconds: "s" or "ms"
+    unit: str = "s"  # how line() prints seconds: "s", "ms", or "rate" (1 / seconds, per second)
     baseline_seconds: float | None = None  # raw Celery doing the same shape, same run
     baseline_label: str = ""
     target_ratio: float | None = None  # seconds / baseline_seconds must stay at or under this
+    target_rate: float | None = None  # unit "rate": 1 / seconds must reach this
+
+    @property
+    def rate(self) -> float | None:
+        return 1 / self.seconds if self.unit == "rate" and self.seconds else None
 
     @property
     def ratio(self) -> float | None:
@@ -33,6 +38,11 @@ class Measurement:
         return f"{seconds * 1000:.2f} ms" if self.unit == "ms" else f"{seconds:.2f} s"
 
     def line(self) -> str:
+        if self.unit == "rate":
+            verdict = ""
+            if self.target_rate is not None:
+                verdict = f" (target ≥ {self.target_rate:g}/s: {'met' if self.rate >= self.target_rate else 'MISSED'})"
+            return f"{self.label}: {self.rate:.1f}/s{verdict}"
         if self.baseline_seconds is not None:
             verdict = ""
             if self.target_ratio is not None:
@@ -74,6 +84,12 @@ def _events() -> list[Measurement]:
     return run()
 
 
+def _api() -> list[Measurement]:
+    from orchestrator.benchmarks.api import run
+
+    return run()
+
+
 def _authoring() -> list[Measurement]:
     from orchestrator.benchmarks.authoring import run
 
@@ -84,11 +100,12 @@ SECTIONS: dict[str, Callable[[], list[Measurement]]] = {
     "validation": _validation,
     "engine": _engine,
     "events": _events,
+    "api": _api,
     "authoring": _authoring,
 }
 # Sections that start their own worker and server processes: they need a broker those share
 # (Redis), so they cannot run in the embedded shape, whose broker lives in one process.
-DISTRIBUTED_ONLY = frozenset({"engine", "events"})
+DISTRIBUTED_ONLY = frozenset({"engine", "events", "api"})
 NEEDS_DISTRIBUTED = (
     "The {section} benchmark needs the distributed shape (its own worker and server processes share "
     "the broker): set REDIS_URL and a PostgreSQL DATABASE_URL. This is the embedded one (SQLite, "

@@ -27,8 +27,16 @@ from django.core.management.base import CommandError
 from orchestrator.benchmarks import NEEDS_DISTRIBUTED, Measurement
 
 CHAIN = 100
+LONG_CHAIN = 1000  # per-step cost must not grow with the size of the run
 FAN = 1000
 REPEAT = 3
+
+
+def _percentile(values: list[float], fraction: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(fraction * (len(ordered) - 1))))]
 
 
 def _redis() -> redis.Redis:
@@ -72,12 +80,12 @@ def child_env(queue: str) -> dict[str, str]:
 
 
 class BenchWorker:
-    def __init__(self, queue: str) -> None:
-        self.queue = queue
+    def __init__(self, queue: str, extra_env: dict[str, str] | None = None) -> None:
+        self.queue, self.extra_env = queue, extra_env or {}
         self.log = tempfile.NamedTemporaryFile(prefix="bench-worker-", suffix=".log", delete=False)
 
     def __enter__(self) -> BenchWorker:
-        env = child_env(self.queue)
+        env = {**child_env(self.queue), **self.extra_env}
         cmd = [sys.executable, "-m", "celery", "-A", "config", "worker", "-Q", self.queue, "--pool", "prefork",
                "--concurrency", str(os.cpu_count() or 2), "--without-gossip", "--without-mingle", "-l", "warning",
                "-n", f"{self.queue}@%h", "--include", "orchestrator.benchmarks.tasks"]  # fmt: skip
@@ -120,11 +128,16 @@ def _raw_fan() -> float:
     return time.perf_counter() - started
 
 
+def _chain(length: int) -> list[dict]:
+    noop = {"value": 1}
+    return [{"id": "s0", "type": "transform", "config": noop}] + [
+        {"id": f"s{i}", "type": "transform", "config": noop, "depends_on": [f"s{i - 1}"]} for i in range(1, length)
+    ]
+
+
 def _definitions() -> tuple[dict, dict]:
     noop = {"value": 1}
-    chain_steps = [{"id": "s0", "type": "transform", "config": noop}] + [
-        {"id": f"s{i}", "type": "transform", "config": noop, "depends_on": [f"s{i - 1}"]} for i in range(1, CHAIN)
-    ]
+    chain_steps = _chain(CHAIN)
     fan_steps = [{"id": "root", "type": "transform", "config": noop}]
     fan_steps += [{"id": f"f{i}", "type": "transform", "config": noop, "depends_on": ["root"]} for i in range(FAN)]
     fan_steps.append({"id": "sink", "type": "transform", "config": noop, "depends_on": [f"f{i}" for i in range(FAN)]})
@@ -132,12 +145,14 @@ def _definitions() -> tuple[dict, dict]:
     return {"steps": chain_steps, "settings": limits}, {"steps": fan_steps, "settings": limits}
 
 
-def _engine_run(workflow) -> float:
+def _engine_run(workflow, run_ids: list[str] | None = None) -> float:
     from runs.models import RUN_TERMINAL, Run
     from runs.services import run_create
 
     started = time.perf_counter()
     run = run_create(workflow=workflow, inputs={}, trigger="api", user=None)
+    if run_ids is not None:
+        run_ids.append(run.id)
     deadline = time.monotonic() + 600
     while True:
         status = Run.objects.filter(id=run.id).values_list("status", flat=True).get()
@@ -161,10 +176,30 @@ def _workflows():
     user, _ = User.objects.get_or_create(username="benchmark", defaults={"tenant": tenant, "role": "owner"})
     Workflow.objects.filter(tenant=tenant).delete()  # and the runs of earlier benchmarks
     chain_def, fan_def = _definitions()
+    long_def = {"steps": _chain(LONG_CHAIN), "settings": chain_def["settings"]}
     return (
         workflow_create(user=user, definition=chain_def, name=f"bench chain {CHAIN}"),
         workflow_create(user=user, definition=fan_def, name=f"bench fan {FAN}"),
+        workflow_create(user=user, definition=long_def, name=f"bench chain {LONG_CHAIN}"),
     )
+
+
+def _successor_latencies(run_ids: list[str]) -> list[float]:
+    """Step done → successor running on the chain: each step's ``started_at`` (set when its worker
+    begins it: the claim of a queued step, or the start of an eagerly claimed one) minus its
+    predecessor's ``completed_at`` (set when the outcome is recorded, before that commit)."""
+    from runs.models import StepRun
+
+    rows = StepRun.objects.filter(run_id__in=run_ids, parent__isnull=True).values_list(
+        "run_id", "step_id", "started_at", "completed_at"
+    )
+    times = {(run_id, step_id): (started, completed) for run_id, step_id, started, completed in rows}
+    return [
+        (times[(run_id, f"s{i}")][0] - times[(run_id, f"s{i - 1}")][1]).total_seconds()
+        for run_id in run_ids
+        for i in range(1, CHAIN)
+        if (run_id, f"s{i}") in times and (run_id, f"s{i - 1}") in times
+    ]
 
 
 def run() -> list[Measurement]:
@@ -176,14 +211,17 @@ def run() -> list[Measurement]:
     previous_queue = app.conf.task_default_queue
     app.conf.task_default_queue = queue
     try:
-        chain_wf, fan_wf = _workflows()
+        chain_wf, fan_wf, long_wf = _workflows()
+        chain_runs: list[str] = []
         with BenchWorker(queue):
             _raw_chain()  # warm both paths up: imports, connections, pools
             _engine_run(chain_wf)
             raw_chain = statistics.median(_raw_chain() for _ in range(REPEAT))
-            engine_chain = statistics.median(_engine_run(chain_wf) for _ in range(REPEAT))
+            engine_chain = statistics.median(_engine_run(chain_wf, chain_runs) for _ in range(REPEAT))
+            engine_long = _engine_run(long_wf)
             raw_fan = statistics.median(_raw_fan() for _ in range(REPEAT))
             engine_fan = statistics.median(_engine_run(fan_wf) for _ in range(REPEAT))
+        latencies = sorted(_successor_latencies(chain_runs))
     finally:
         app.conf.task_default_queue = previous_queue
     return [
@@ -195,7 +233,31 @@ def run() -> list[Measurement]:
             unit="ms",
             baseline_seconds=raw_chain / (CHAIN + 1),
             baseline_label="raw Celery per-task round trip",
-            target_ratio=1.5,
+            target_ratio=2.0,
+        ),
+        Measurement(
+            key="per_step_overhead_long_chain",
+            label=f"per-step overhead, {LONG_CHAIN}-step chain",
+            seconds=engine_long / LONG_CHAIN,
+            runs=1,
+            unit="ms",
+            baseline_seconds=engine_chain / CHAIN,
+            baseline_label=f"{CHAIN}-step chain's",
+            target_ratio=1.2,
+        ),
+        Measurement(
+            key="successor_latency_p50",
+            label=f"step done → successor running, {CHAIN}-step chain, p50 of {len(latencies)}",
+            seconds=_percentile(latencies, 0.5),
+            runs=REPEAT,
+            unit="ms",
+        ),
+        Measurement(
+            key="successor_latency_p95",
+            label=f"step done → successor running, {CHAIN}-step chain, p95 of {len(latencies)}",
+            seconds=_percentile(latencies, 0.95),
+            runs=REPEAT,
+            unit="ms",
         ),
         Measurement(
             key="fan_out_fan_in_makespan",

@@ -43,17 +43,19 @@ TARGET_P95_SECONDS = 0.050
 class BenchServer:
     """``uvicorn config.asgi:application`` on a free local port."""
 
-    def __init__(self, queue: str) -> None:
-        self.queue = queue
+    def __init__(self, queue: str, extra_env: dict[str, str] | None = None, workers: bool = False) -> None:
+        """``workers``: as ``manage.py serve`` runs it, WEB_CONCURRENCY processes; else one."""
+        self.queue, self.extra_env, self.workers = queue, extra_env or {}, workers
         self.log = tempfile.NamedTemporaryFile(prefix="bench-server-", suffix=".log", delete=False)
 
     def __enter__(self) -> BenchServer:
         with socket.socket() as sock:
             sock.bind(("127.0.0.1", 0))
             port = sock.getsockname()[1]
-        env = child_env(self.queue)
+        env = {**child_env(self.queue), **self.extra_env}
         cmd = [sys.executable, "-m", "uvicorn", "config.asgi:application", "--host", "127.0.0.1",
-               "--port", str(port), "--log-level", "warning"]  # fmt: skip
+               "--port", str(port), "--log-level", "warning", "--lifespan", "off",
+               "--workers", str(settings.WEB_CONCURRENCY if self.workers else 1)]  # fmt: skip
         self.proc = subprocess.Popen(cmd, env=env, stdout=self.log, stderr=subprocess.STDOUT, start_new_session=True)
         self.url = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 30

@@ -18,6 +18,7 @@ import logging
 import random
 import re
 import threading
+import time
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -35,6 +36,7 @@ from orchestrator.engine.scheduler import (
     run_after_end,
     run_context,
     run_lock,
+    run_step_lock,
     step_queue,
     step_settled,
     steps_cancel,
@@ -157,67 +159,152 @@ class Outcome:
 
 
 def step_run_execute(*, step_run_id: str, attempt: int, task_id: str = "", run_id: str | None = None) -> None:
-    """Claim, execute and record one attempt.
+    """Claim, execute and record one attempt; then the successor this task claimed eagerly, if any.
 
     Steps of an ``inline`` type (pure computations: transform, condition, wait)
     run inside the claiming transaction: claim, output, events and propagation
     commit together, one round of locks and one commit. Other types commit the
     claim first, run outside any transaction with a heartbeat, then record.
+
+    Eager successors (``ORCHESTRATOR_EAGER_STEPS``): when recording a step makes
+    successors ready, the recording transaction may claim one of them for this task
+    (``running``, with a lease and its ``step_started`` event, durably) and this task
+    runs it next, without a broker round trip; the others are queued as before. A
+    worker killed after that commit leaves the claimed step ``running`` with a lease
+    that expires, and the reaper re-queues it as any other. The chain a task follows is
+    bounded by a count and by seconds (``EagerChain``).
     """
     run_id = run_id or StepRun.objects.filter(id=step_run_id).values_list("run_id", flat=True).first()
     if run_id is None:
         return
+    chain = EagerChain.for_task(task_id)
+    claimed = False
+    while True:
+        next_step = _attempt(step_run_id, attempt, task_id, run_id, chain, claimed=claimed)
+        if next_step is None:
+            return
+        step_run_id, attempt = next_step
+        claimed = True
+
+
+class EagerChain:
+    """How far one task may follow eagerly claimed successors: at most ``steps`` of them and
+    ``seconds`` since the task began, and only steps whose timeout fits the message's soft
+    time limit (an eager step runs under the limit of the message that started the task)."""
+
+    def __init__(self, task_id: str, steps: int, seconds: float, soft_limit: float | None) -> None:
+        self.task_id, self.steps_left, self.soft_limit = task_id, steps, soft_limit
+        self.until = time.monotonic() + seconds
+        self.next: tuple[str, int] | None = None
+
+    @classmethod
+    def for_task(cls, task_id: str) -> EagerChain | None:
+        steps = settings.ORCHESTRATOR_EAGER_STEPS
+        if steps <= 0 or not task_id:
+            return None
+        soft_limit = None
+        try:
+            from celery import current_task
+
+            limits = getattr(current_task.request, "timelimit", None) if current_task else None
+            if limits and limits[1]:
+                soft_limit = float(limits[1])
+        except Exception:  # outside a worker: no message limit to respect
+            soft_limit = None
+        return cls(task_id, steps, settings.ORCHESTRATOR_EAGER_SECONDS, soft_limit)
+
+    def open(self) -> bool:
+        return self.next is None and self.steps_left > 0 and time.monotonic() < self.until
+
+    def accepts(self, timeout_seconds: int) -> bool:
+        return self.soft_limit is None or timeout_seconds <= self.soft_limit
+
+    def take(self, step_run: StepRun) -> None:
+        self.next = (step_run.id, step_run.attempt)
+        self.steps_left -= 1
+
+
+def _attempt(
+    step_run_id: str, attempt: int, task_id: str, run_id: str, chain: EagerChain | None, *, claimed: bool
+) -> tuple[str, int] | None:
+    """One attempt of one step; answers the successor claimed for this task, if any.
+    ``claimed``: the step was claimed eagerly for this task (already ``running``)."""
+    if chain is not None:
+        chain.next = None
     with transaction.atomic():
         # The run's lock first, as every other transition of a run takes it (cancel, sweeper,
-        # reaper): taking the step's row first would deadlock against them.
-        run = run_lock(run_id)
-        if run.status not in (RunStatus.RUNNING, RunStatus.PAUSED):
-            return
+        # reaper): taking the step's row first would deadlock against them. One statement.
+        run, step_run = run_step_lock(run_id, step_run_id)
+        if run is None or run.status not in (RunStatus.RUNNING, RunStatus.PAUSED):
+            return None
         # Compare-and-set under the row lock: a duplicate or stale delivery finds another
         # status or attempt and does nothing.
-        step_run = StepRun.objects.select_for_update(no_key=True).filter(id=step_run_id).first()
-        if step_run is None or step_run.status != StepStatus.QUEUED or step_run.attempt != attempt:
-            return
+        if step_run.attempt != attempt:
+            return None
+        if claimed:
+            if step_run.status != StepStatus.RUNNING or step_run.task_id != task_id:
+                return None  # the reaper took it back, or the run was cancelled
+        elif step_run.status != StepStatus.QUEUED:
+            return None
         now = _now()
-        step_run.status = StepStatus.RUNNING
-        step_run.started_at = now
-        step_run.due_at = None
-        step_run.task_id = task_id
         step = step_definition(run, step_run)
         step_type = registry.get(step["type"])
         ctx = _context_for(run, step_run, step, attempt)
         with events_buffered(run):
-            event_record(run=run, type="step_started", step_id=step_run.step_id, data={"attempt": attempt})
+            if not claimed:
+                step_run.status = StepStatus.RUNNING
+                step_run.started_at = now
+                step_run.due_at = None
+                step_run.task_id = task_id
+                event_record(run=run, type="step_started", step_id=step_run.step_id, data={"attempt": attempt})
             if getattr(step_type, "inline", False):
+                if claimed:
+                    step_run.started_at = now  # when it began to run, not when it was claimed
+                run._eager = chain
                 _apply(run, step_run, step, _execute(run, step_run, step, step_type, ctx), ctx)
-                return
-            step_run.lease_expires_at = now + timedelta(seconds=settings.ORCHESTRATOR_STEP_LEASE_SECONDS)
-            step_run.save(update_fields=["status", "started_at", "due_at", "task_id", "lease_expires_at"])
+                return chain.next if chain is not None else None
+            if not claimed:
+                step_run.lease_expires_at = now + timedelta(seconds=settings.ORCHESTRATOR_STEP_LEASE_SECONDS)
+                step_run.save(update_fields=["status", "started_at", "due_at", "task_id", "lease_expires_at"])
     with Heartbeat(step_run.id, attempt, ctx):
         outcome = _execute(run, step_run, step, step_type, ctx)
         # Recorded while the heartbeat still renews the lease: retrying through a database
         # outage must not look like a dead worker to the reaper (which would run it again).
         try:
-            call_retrying(
-                lambda: _record(run_id, step_run, attempt, step, outcome, ctx), what=f"recording step {step_run_id}"
+            return call_retrying(
+                lambda: _record(run_id, step_run, attempt, step, outcome, ctx, chain),
+                what=f"recording step {step_run.id}",
             )
         except Exception as exc:
             if is_transient(exc):
                 raise  # the task is sent again; the reaper takes the step back if that fails too
-            step_run_fail_unexpected(step_run_id=step_run_id, attempt=attempt, exc=exc)
+            step_run_fail_unexpected(step_run_id=step_run.id, attempt=attempt, exc=exc)
+            return None
 
 
-def _record(run_id: str, step_run: StepRun, attempt: int, step: dict, outcome: Outcome, ctx: StepContext) -> None:
-    """One transaction: the outcome of a step run outside the claim; safe to run again."""
+def _record(
+    run_id: str,
+    step_run: StepRun,
+    attempt: int,
+    step: dict,
+    outcome: Outcome,
+    ctx: StepContext,
+    chain: EagerChain | None,
+) -> tuple[str, int] | None:
+    """One transaction: the outcome of a step run outside the claim; safe to run again.
+    Answers the successor claimed for this task, if any."""
+    if chain is not None:
+        chain.next = None  # a rolled-back try claimed nothing
     with transaction.atomic():
-        run = run_lock(run_id)
-        locked = StepRun.objects.select_for_update(no_key=True).filter(id=step_run.id).first()
+        run, locked = run_step_lock(run_id, step_run.id)
         # The reaper may have re-queued the step, or the run was cancelled: record nothing.
         if locked is None or locked.status != StepStatus.RUNNING or locked.attempt != attempt:
-            return
+            return None
         locked.input = step_run.input
+        run._eager = chain
         with events_buffered(run):
             _apply(run, locked, step, outcome, ctx)
+    return chain.next if chain is not None else None
 
 
 def step_run_fail_unexpected(

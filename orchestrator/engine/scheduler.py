@@ -28,12 +28,12 @@ from typing import Any
 
 from django.conf import settings
 from django.db import connection, transaction
-from django.db.models import F
+from django.db.models import F, Q
 from django.utils import timezone
 
 from orchestrator.definitions.expressions import ExpressionError, render
 from orchestrator.live.events import event_record
-from runs.models import STEP_TERMINAL, Run, RunStatus, StepRun, StepStatus
+from runs.models import STEP_TERMINAL, Run, RunStatus, RunTrigger, StepRun, StepStatus
 
 logger = logging.getLogger(__name__)
 
@@ -45,25 +45,39 @@ class Graph:
     steps: dict[str, dict]
     dependants: dict[str, tuple[str, ...]]
     sinks: tuple[str, ...] = field(default=())
+    settings: dict = field(default_factory=dict)  # the definition's settings (timeout_seconds, …)
 
 
-_graphs: dict[str, Graph] = {}
+_graphs: dict[tuple[str, int], Graph] = {}
+
+
+def graph_build(definition: dict) -> Graph:
+    steps = {s["id"]: s for s in definition.get("steps", [])}
+    dependants: dict[str, list[str]] = {sid: [] for sid in steps}
+    for sid, step in steps.items():
+        for dep in step.get("depends_on", []):
+            dependants.setdefault(dep, []).append(sid)
+    sinks = tuple(sid for sid, deps in dependants.items() if not deps)
+    return Graph(
+        steps=steps,
+        dependants={k: tuple(v) for k, v in dependants.items()},
+        sinks=sinks,
+        settings=definition.get("settings") or {},
+    )
 
 
 def graph_of(run: Run) -> Graph:
-    """The run's DAG. A run's definition never changes, so it is cached by run ID."""
-    graph = _graphs.get(run.id)
+    """The run's DAG. A run runs its workflow's definition at one version, and a version's
+    definition never changes (every edit makes a new one), so the graph is cached per
+    (workflow, version) in the process: the runs of a workflow share it, and a run's
+    definition (large, deferred by ``run_lock``) is read once per process and version."""
+    key = (run.workflow_id, run.workflow_version)
+    graph = _graphs.get(key)
     if graph is None:
-        steps = {s["id"]: s for s in run.definition.get("steps", [])}
-        dependants: dict[str, list[str]] = {sid: [] for sid in steps}
-        for sid, step in steps.items():
-            for dep in step.get("depends_on", []):
-                dependants.setdefault(dep, []).append(sid)
-        sinks = tuple(sid for sid, deps in dependants.items() if not deps)
-        graph = Graph(steps=steps, dependants={k: tuple(v) for k, v in dependants.items()}, sinks=sinks)
-        if len(_graphs) > 512:
+        graph = graph_build(run.definition)
+        if len(_graphs) > 256:
             _graphs.clear()
-        _graphs[run.id] = graph
+        _graphs[key] = graph
     return graph
 
 
@@ -71,6 +85,52 @@ def run_lock(run_id: str) -> Run:
     """The run's row lock, which serializes every transition of one run. The definition
     (large, immutable) is left out: ``graph_of`` caches it per process."""
     return Run.objects.select_for_update(no_key=True).defer("definition").get(id=run_id)
+
+
+_RUN_LOCK_COLUMNS = [f.column for f in Run._meta.concrete_fields if f.name != "definition"]
+_STEP_COLUMNS = [f.column for f in StepRun._meta.concrete_fields]
+
+
+def run_step_lock(run_id: str, step_run_id: str) -> tuple[Run | None, StepRun | None]:
+    """``run_lock`` and the step's row lock in one statement (PostgreSQL): one round trip
+    instead of two. The run's row is locked before the step's (the order of the FROM list,
+    which PostgreSQL's row marks follow), as every other transition takes them. ``(None,
+    None)`` when either row is gone. Other databases: the two reads, under the database's
+    write lock."""
+    if connection.vendor != "postgresql":
+        run = Run.objects.select_for_update(no_key=True).defer("definition").filter(id=run_id).first()
+        step_run = StepRun.objects.select_for_update(no_key=True).filter(id=step_run_id).first() if run else None
+        return (run, step_run) if step_run is not None else (None, None)
+    run_cols = ", ".join(f"r.{c}" for c in _RUN_LOCK_COLUMNS)
+    step_cols = ", ".join(f"s.{c}" for c in _STEP_COLUMNS)
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT {run_cols}, {step_cols} FROM {Run._meta.db_table} r JOIN {StepRun._meta.db_table} s "
+            "ON s.run_id = r.id WHERE r.id = %s AND s.id = %s FOR NO KEY UPDATE",
+            [run_id, step_run_id],
+        )
+        row = cursor.fetchone()
+    if row is None:
+        return None, None
+    split = len(_RUN_LOCK_COLUMNS)
+    run = Run.from_db(connection.alias, _RUN_LOCK_ATTNAMES, _from_db(Run, _RUN_LOCK_ATTNAMES, row[:split]))
+    step_run = StepRun.from_db(connection.alias, _STEP_ATTNAMES, _from_db(StepRun, _STEP_ATTNAMES, row[split:]))
+    return run, step_run
+
+
+_RUN_LOCK_ATTNAMES = [f.attname for f in Run._meta.concrete_fields if f.name != "definition"]
+_STEP_ATTNAMES = [f.attname for f in StepRun._meta.concrete_fields]
+
+
+def _from_db(model: type, attnames: list[str], values: tuple) -> list:
+    """Raw cursor values as the ORM gives them: Django reads jsonb as text and parses it in the field."""
+    fields = {f.attname: f for f in model._meta.concrete_fields}
+    return [
+        fields[name].from_db_value(value, None, connection)
+        if isinstance(value, str) and fields[name].get_internal_type() == "JSONField"
+        else value
+        for name, value in zip(attnames, values, strict=True)
+    ]
 
 
 def _rule_met(rule: str, step_run: StepRun) -> bool:
@@ -88,24 +148,43 @@ def _rule_met(rule: str, step_run: StepRun) -> bool:
 
 def step_dispatch(step_run: StepRun, *, countdown: float | None = None) -> None:
     """Send "execute step run X, attempt N" once the transaction commits."""
+    steps_dispatch([step_run], countdown=countdown)
+
+
+def steps_dispatch(step_runs: list[StepRun], *, countdown: float | None = None) -> None:
+    """Send one message per step once the transaction commits, all through one producer
+    (one connection taken from the pool for the batch, not one per message)."""
     from orchestrator.engine.tasks import step_execute
 
-    timeout = getattr(step_run, "_timeout", None) or settings.ORCHESTRATOR_DEFAULT_STEP_TIMEOUT
-    step_run_id, attempt, run_id = step_run.id, step_run.attempt, step_run.run_id
+    default = settings.ORCHESTRATOR_DEFAULT_STEP_TIMEOUT
+    messages = [
+        (s.id, s.attempt, s.run_id, getattr(s, "_timeout", None) or default) for s in step_runs if s is not None
+    ]
+    if not messages:
+        return
 
     def send() -> None:
+        sent = 0
         try:
-            # The soft limit raises inside the step (a "timeout" error the retry policy sees).
-            step_execute.apply_async(
-                (step_run_id, attempt, run_id), countdown=countdown, soft_time_limit=timeout, time_limit=timeout + 30
-            )
+            with step_execute.app.producer_or_acquire() as producer:
+                for step_run_id, attempt, run_id, timeout in messages:
+                    # The soft limit raises inside the step (a "timeout" error the retry policy sees).
+                    step_execute.apply_async(
+                        (step_run_id, attempt, run_id),
+                        countdown=countdown,
+                        soft_time_limit=timeout,
+                        time_limit=timeout + 30,
+                        producer=producer,
+                    )
+                    sent += 1
         except Exception:
             # The broker stayed away through the publish retries (CELERY_TASK_PUBLISH_RETRY_POLICY):
-            # the step becomes a due row, which the sweeper dispatches as soon as it can.
-            logger.warning("could not send step %s; the sweeper will", step_run_id, exc_info=True)
-            StepRun.objects.filter(id=step_run_id, status=StepStatus.QUEUED, attempt=attempt).update(
-                dispatched_at=None, due_at=timezone.now()
-            )
+            # the unsent steps become due rows, which the sweeper dispatches as soon as it can.
+            logger.warning("could not send %d step(s); the sweeper will", len(messages) - sent, exc_info=True)
+            for step_run_id, attempt, _run_id, _timeout in messages[sent:]:
+                StepRun.objects.filter(id=step_run_id, status=StepStatus.QUEUED, attempt=attempt).update(
+                    dispatched_at=None, due_at=timezone.now()
+                )
 
     # robust: one send that fails does not skip the other sends of the same commit.
     transaction.on_commit(send, robust=True)
@@ -121,6 +200,9 @@ def steps_queue_now(run: Run, step_runs: list[StepRun]) -> None:
     A 1,000-wide fan-out is one statement, not a thousand."""
     if not step_runs:
         return
+    step_runs = _claim_eager(run, step_runs)
+    if not step_runs:
+        return
     now = timezone.now()
     StepRun.objects.filter(id__in=[s.id for s in step_runs]).update(
         status=StepStatus.QUEUED, attempt=F("attempt") + 1, lease_expires_at=None, due_at=None, dispatched_at=now
@@ -130,7 +212,36 @@ def steps_queue_now(run: Run, step_runs: list[StepRun]) -> None:
         step_run.attempt += 1
         step_run.dispatched_at = now
         step_run._timeout = _step_timeout(run, step_run)
-        step_dispatch(step_run)
+    steps_dispatch(step_runs)
+
+
+def _claim_eager(run: Run, step_runs: list[StepRun]) -> list[StepRun]:
+    """In the transaction recording a step for a task that may follow a successor (the
+    executor's ``EagerChain`` on ``run._eager``): claim one ready step for that task, durably
+    (``running``, its lease, its ``step_started`` event), instead of queueing it. Answers the
+    steps left to queue."""
+    chain = getattr(run, "_eager", None)
+    if chain is None or not chain.open():
+        return step_runs
+    step_run = next((s for s in step_runs if chain.accepts(_step_timeout(run, s))), None)
+    if step_run is None:
+        return step_runs
+    now = timezone.now()
+    lease = now + timedelta(seconds=settings.ORCHESTRATOR_STEP_LEASE_SECONDS)
+    StepRun.objects.filter(id=step_run.id).update(
+        status=StepStatus.RUNNING,
+        attempt=F("attempt") + 1,
+        started_at=now,
+        task_id=chain.task_id,
+        lease_expires_at=lease,
+        due_at=None,
+        dispatched_at=now,
+    )
+    step_run.attempt += 1
+    step_run.status = StepStatus.RUNNING
+    event_record(run=run, type="step_started", step_id=step_run.step_id, data={"attempt": step_run.attempt})
+    chain.take(step_run)
+    return [s for s in step_runs if s is not step_run]
 
 
 def step_queue(run: Run, step_run: StepRun, *, delay_seconds: float = 0.0) -> None:
@@ -202,12 +313,13 @@ def _bump_dependants(run: Run, dependants: tuple[str, ...], ok: int, failed: int
 def _bump_returning(run: Run, dependants: tuple[str, ...], ok: int, failed: int) -> list[StepRun]:
     """PostgreSQL: one round trip, the step IDs as one array parameter."""
     table = StepRun._meta.db_table
+    match = "step_id = %s" if len(dependants) == 1 else "step_id = ANY(%s)"  # see _step_ids_q
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET deps_settled = deps_settled + 1, deps_succeeded = deps_succeeded + %s, "
-            "deps_failed = deps_failed + %s WHERE run_id = %s AND parent_id IS NULL AND step_id = ANY(%s) "
+            f"deps_failed = deps_failed + %s WHERE run_id = %s AND parent_id IS NULL AND {match} "
             f"RETURNING {', '.join(_BUMP_COLUMNS)}",
-            [ok, failed, run.id, list(dependants)],
+            [ok, failed, run.id, dependants[0] if len(dependants) == 1 else list(dependants)],
         )
         rows = cursor.fetchall()
     return [StepRun.from_db(connection.alias, _BUMP_COLUMNS, row) for row in rows]
@@ -217,7 +329,7 @@ def _bump_portable(run: Run, dependants: tuple[str, ...], ok: int, failed: int) 
     """Other databases (SQLite, embedded): an ORM UPDATE, then the rows read back. The caller's
     transaction holds the database's write lock (SQLite runs BEGIN IMMEDIATE), so nothing moves
     between the two statements."""
-    rows = StepRun.objects.filter(run_id=run.id, parent__isnull=True, step_id__in=dependants)
+    rows = StepRun.objects.filter(_step_ids_q(dependants), run_id=run.id, parent__isnull=True).order_by()
     rows.update(
         deps_settled=F("deps_settled") + 1,
         deps_succeeded=F("deps_succeeded") + ok,
@@ -252,7 +364,7 @@ def _propagate(run: Run, worklist: list[StepRun]) -> None:
 def branch_skip(run: Run, step_ids: list[str]) -> None:
     """A condition chose a branch: the steps of the other one will be skipped."""
     if step_ids:
-        StepRun.objects.filter(run_id=run.id, parent__isnull=True, step_id__in=step_ids).update(branch_skipped=True)
+        StepRun.objects.filter(_step_ids_q(step_ids), run_id=run.id, parent__isnull=True).update(branch_skipped=True)
 
 
 def step_settled(run: Run, step_run: StepRun) -> None:
@@ -263,7 +375,7 @@ def step_settled(run: Run, step_run: StepRun) -> None:
 def run_begin(run: Run) -> None:
     """queued → running: the roots are decided."""
     now = timezone.now()
-    timeout = (run.definition.get("settings") or {}).get("timeout_seconds")
+    timeout = graph_of(run).settings.get("timeout_seconds")  # cached: the definition is not read again
     run.status = RunStatus.RUNNING
     run.started_at = run.started_at or now
     run.deadline_at = now + timedelta(seconds=int(timeout)) if timeout else None
@@ -271,11 +383,16 @@ def run_begin(run: Run) -> None:
     event_record(run=run, type="run_started", data={"workflow_version": run.workflow_version})
     worklist: list[StepRun] = []
     ready: list[StepRun] = []
-    # Fresh runs: the steps without dependencies. Resumed runs: the re-run steps whose
-    # dependencies all kept their earlier outcome.
-    roots = StepRun.objects.filter(
-        run_id=run.id, parent__isnull=True, status=StepStatus.PENDING, deps_settled=F("deps_total")
-    )
+    if run.trigger == RunTrigger.RESUME:
+        # The re-run steps whose dependencies all kept their earlier outcome.
+        roots = StepRun.objects.filter(
+            run_id=run.id, parent__isnull=True, status=StepStatus.PENDING, deps_settled=F("deps_total")
+        ).only(*_BUMP_COLUMNS)
+    else:
+        # A fresh run: the steps without dependencies, known from the graph; only their rows are
+        # read (the (run, step_id) index), whatever the size of the run.
+        root_ids = [sid for sid, step in graph_of(run).steps.items() if not step.get("depends_on")]
+        roots = StepRun.objects.filter(_step_ids_q(root_ids), run_id=run.id, parent__isnull=True).only(*_BUMP_COLUMNS)
     for step_run in roots:
         _decide(run, step_run, worklist, ready)
     steps_queue_now(run, ready)
@@ -289,9 +406,10 @@ def run_context(run: Run, step_ids: set[str] | None = None) -> dict[str, Any]:
     ``step_ids`` limits which steps are loaded (a step only reads what its
     templates name), which keeps a 1,000-step fan-in cheap.
     """
-    rows = StepRun.objects.filter(run_id=run.id, parent__isnull=True)
+    # No ORDER BY: the model's default ordering joins the run's table and sorts, for a dict.
+    rows = StepRun.objects.filter(run_id=run.id, parent__isnull=True).order_by()
     if step_ids is not None:
-        rows = rows.filter(step_id__in=step_ids)
+        rows = rows.filter(_step_ids_q(step_ids)) if step_ids else rows.none()
     steps = {
         r.step_id: {"output": r.output, "status": r.status, "error": r.error}
         for r in rows.only("step_id", "output", "status", "error")
@@ -301,6 +419,15 @@ def run_context(run: Run, step_ids: set[str] | None = None) -> dict[str, Any]:
         "steps": steps,
         "run": {"id": run.id, "workflow_id": run.workflow_id, "trigger": run.trigger, "metadata": run.metadata},
     }
+
+
+def _step_ids_q(step_ids: set[str] | list[str] | tuple[str, ...]) -> Q:
+    """``step_id`` among these. One is an equality, which PostgreSQL always matches on both
+    columns of the (run, step_id) index; ``IN`` lists it may match on the run alone and
+    filter every step row of the run when its statistics are stale (a fresh, fast-growing
+    table), so a step's reads would grow with the size of its run."""
+    ids = list(step_ids)
+    return Q(step_id=ids[0]) if len(ids) == 1 else Q(step_id__in=ids)  # [] matches nothing, unqueried
 
 
 def run_outputs(run: Run) -> Any:
@@ -351,7 +478,6 @@ def run_after_end(run: Run) -> None:
     transaction.on_commit(lambda: runs_admit.delay(tenant_id))
     if parent:
         transaction.on_commit(lambda: run_child_finished.delay(run_id))
-    _graphs.pop(run.id, None)
 
 
 def steps_cancel(run: Run, reason: str) -> list[str]:

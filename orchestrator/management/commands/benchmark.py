@@ -45,7 +45,8 @@ class Command(BaseCommand):
                 continue
             measurements = SECTIONS[name]()
             report[name] = {
-                m.key: {**{k: v for k, v in asdict(m).items() if k != "key"}, "ratio": m.ratio} for m in measurements
+                m.key: {**{k: v for k, v in asdict(m).items() if k != "key"}, "ratio": m.ratio, "rate": m.rate}
+                for m in measurements
             }
             if not options["json"]:
                 for measurement in measurements:

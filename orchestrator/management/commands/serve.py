@@ -43,14 +43,19 @@ class Command(BaseCommand):
         commands = {
             "worker": [python, "-m", "celery", "-A", "config", "worker", "-l", "info", f"--concurrency={concurrency}"],
             "beat": [python, "-m", "celery", "-A", "config", "beat", "-l", "info"],
+            # Several processes (WEB_CONCURRENCY): one uvicorn process is bounded by one core. SSE and
+            # WebSockets work in each, as events reach every process through the Redis channel layer.
             "web": [python, "-m", "uvicorn", "config.asgi:application", "--host", host, "--port", str(port),
-                    "--lifespan", "off"],
+                    "--lifespan", "off", "--workers", str(settings.WEB_CONCURRENCY)],
         }  # fmt: skip
         from orchestrator.engine.presence import workers_starting_mark
 
         workers_starting_mark()  # until the worker answers, /api/health says "starting", not "degraded"
         children = {name: subprocess.Popen(cmd) for name, cmd in commands.items()}
-        self.stdout.write(f"Serving on http://{host}:{port} (worker and beat as child processes)")
+        self.stdout.write(
+            f"Serving on http://{host}:{port} ({settings.WEB_CONCURRENCY} web processes; worker and beat as child"
+            " processes)"
+        )
         stopping = threading.Event()
 
         def stop(signum: int, frame: object) -> None:
