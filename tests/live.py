@@ -23,7 +23,7 @@ import httpx
 from django.conf import settings
 
 ROOT = Path(__file__).resolve().parent.parent
-STARTUP_TIMEOUT = 20.0
+STARTUP_TIMEOUT = 60.0  # uvicorn imports Django and the apps: slow on a loaded 2-core CI machine
 
 
 def free_port() -> int:
