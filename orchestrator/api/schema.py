@@ -21,7 +21,6 @@ from typing import Any
 from drf_spectacular.extensions import OpenApiAuthenticationExtension
 from drf_spectacular.openapi import AutoSchema
 from rest_framework import serializers
-from rest_framework.permissions import AllowAny
 
 from orchestrator.tenancy.ratelimit import RedisRateThrottle
 
@@ -94,12 +93,9 @@ class OrchestratorAutoSchema(AutoSchema):
         # than drf-spectacular's [{}] ("optionally none").
         return [requirement for requirement in super().get_auth() if requirement]
 
-    def _is_public(self) -> bool:
-        return any(isinstance(p, AllowAny) for p in self.view.get_permissions())
-
     def get_operation_id(self) -> str:
-        if getattr(self.view, "openapi_operation_ids", None) and self.method in self.view.openapi_operation_ids:
-            return self.view.openapi_operation_ids[self.method]
+        # Only without an explicit operation_id (extend_schema wins). "List" in the view's class
+        # name marks a collection: GET lists it, POST creates in it.
         words = [t.replace("-", "_") for t in self._tokenize_path()] or ["root"]
         collection = "List" in type(self.view).__name__
         if self.method == "GET":
