@@ -147,6 +147,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",  # Swagger UI and ReDoc served from our static files, not a CDN
     "django_celery_beat",
     "channels",
     "orchestrator",
@@ -323,7 +324,7 @@ REST_FRAMEWORK = {
         "rest_framework.renderers.BrowsableAPIRenderer",
     ],
     "EXCEPTION_HANDLER": "orchestrator.api.exception_handler.exception_handler",
-    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "DEFAULT_SCHEMA_CLASS": "orchestrator.api.schema.OrchestratorAutoSchema",
     "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
     # `?format=yaml` on export is ours, not DRF's renderer switch.
     "URL_FORMAT_OVERRIDE": None,
@@ -347,6 +348,21 @@ SPECTACULAR_SETTINGS = {
     "SCHEMA_PATH_PREFIX": r"/api/",
     "SERVE_PERMISSIONS": ["rest_framework.permissions.AllowAny"],
     "SERVE_AUTHENTICATION": [],
+    # The docs work offline: their JavaScript, CSS and favicon come from drf-spectacular-sidecar.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    # validatorUrl None: Swagger UI would otherwise fetch a badge from its online validator.
+    "SWAGGER_UI_SETTINGS": {"persistAuthorization": True, "validatorUrl": None},
+    # Several fields are called "status"/"state"/"trigger"; each choice set gets one clear name.
+    "ENUM_NAME_OVERRIDES": {
+        "RunStatusEnum": "runs.models.RunStatus",
+        "StepStatusEnum": "runs.models.StepStatus",
+        "RunTriggerEnum": "runs.models.RunTrigger",
+        "WorkflowStatusEnum": "workflows.models.WorkflowStatus",
+        "Seed002RunStatusEnum": ["cancelled", "error", "running", "success"],
+        "HealthStatusEnum": ["ok", "starting", "degraded"],
+    },
 }
 
 LOGGING = {

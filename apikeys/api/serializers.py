@@ -44,6 +44,10 @@ class ApiKeyCreatedOutput(serializers.Serializer):
     createdAt = serializers.DateTimeField()
 
 
+class ApiKeyEnvelope(serializers.Serializer):
+    api_key = ApiKeyOutput()
+
+
 class ApiKeyListOutput(serializers.Serializer):
     api_keys = ApiKeyOutput(many=True)
     total = serializers.IntegerField()

@@ -6,7 +6,13 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from apikeys.api.serializers import ApiKeyCreatedOutput, ApiKeyCreateInput, ApiKeyListOutput, ApiKeyOutput
+from apikeys.api.serializers import (
+    ApiKeyCreatedOutput,
+    ApiKeyCreateInput,
+    ApiKeyEnvelope,
+    ApiKeyListOutput,
+    ApiKeyOutput,
+)
 from apikeys.selectors import api_key_get, api_key_list
 from apikeys.services import api_key_create, api_key_revoke
 from orchestrator.api.pagination import paginated
@@ -42,7 +48,7 @@ class ApiKeyDetailView(APIView):
     read_role = Role.ADMIN
     write_role = Role.ADMIN
 
-    @extend_schema(tags=["API keys"], responses={200: ApiKeyOutput}, summary="Read an API key's metadata")
+    @extend_schema(tags=["API keys"], responses={200: ApiKeyEnvelope}, summary="Read an API key's metadata")
     def get(self, request: Request, key_id: str) -> Response:
         return Response({"api_key": ApiKeyOutput(api_key_get(tenant=request.user.tenant, key_id=key_id)).data})
 

@@ -33,6 +33,10 @@ def _check_redis() -> tuple[str, str]:
         return "error", type(exc).__name__
 
 
+# "starting": every check is ok but no worker has answered yet.
+HEALTH_STATUSES = ["ok", "starting", "degraded"]
+
+
 def health_report() -> tuple[dict[str, Any], int]:
     started = time.monotonic()
     database, database_detail = _check_database()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, extend_schema, inline_serializer
 from rest_framework import serializers
 from rest_framework.permissions import AllowAny
@@ -10,7 +11,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
-from orchestrator.api.health import health_report
+from orchestrator.api.health import HEALTH_STATUSES, health_report
 from orchestrator.api.serializers import StrictSerializer
 from orchestrator.errors import NotFound
 from orchestrator.models import User
@@ -21,6 +22,7 @@ from orchestrator.tenancy.services import user_update
 
 class TokenView(TokenObtainPairView):
     serializer_class = TenantTokenObtainSerializer
+    openapi_errors = (401,)  # wrong username or password
 
     @extend_schema(
         tags=["Auth"],
@@ -32,6 +34,8 @@ class TokenView(TokenObtainPairView):
 
 
 class TokenRefresh(TokenRefreshView):
+    openapi_errors = (401,)  # an invalid or expired refresh token
+
     @extend_schema(tags=["Auth"], summary="Exchange a refresh token for a new access token")
     def post(self, request: Request, *args, **kwargs) -> Response:
         return super().post(request, *args, **kwargs)
@@ -61,6 +65,10 @@ class UserOutput(serializers.Serializer):
         return "credential"
 
 
+class UserEnvelope(serializers.Serializer):
+    user = UserOutput()
+
+
 class UserUpdateInput(StrictSerializer):
     name = serializers.CharField(required=False, max_length=300)
     email = serializers.EmailField(required=False)
@@ -76,7 +84,7 @@ class CurrentUserView(APIView):
     # Every role may read and edit its own profile.
     write_role = "viewer"
 
-    @extend_schema(tags=["Auth"], summary="The authenticated user", responses={200: UserOutput})
+    @extend_schema(tags=["Auth"], summary="The authenticated user", responses={200: UserEnvelope})
     def get(self, request: Request) -> Response:
         return Response(user_payload(request.user))
 
@@ -84,13 +92,25 @@ class CurrentUserView(APIView):
         tags=["Auth"],
         summary="Update your name or email; change the password with old_password",
         request=UserUpdateInput,
-        responses={200: UserOutput},
+        responses={200: UserEnvelope},
         examples=[OpenApiExample("Rename", value={"name": "New Name"}, request_only=True)],
     )
     def patch(self, request: Request) -> Response:
         data = UserUpdateInput(data=request.data)
         data.is_valid(raise_exception=True)
         return Response(user_payload(user_update(user=request.user, **data.validated_data)))
+
+
+HEALTH = inline_serializer(
+    "Health",
+    {
+        "status": serializers.ChoiceField(choices=HEALTH_STATUSES),
+        "service": serializers.CharField(),
+        "version": serializers.CharField(),
+        "timestamp": serializers.DateTimeField(),
+        "checks": serializers.DictField(child=serializers.CharField()),
+    },
+)
 
 
 class HealthView(APIView):
@@ -101,26 +121,37 @@ class HealthView(APIView):
     @extend_schema(
         tags=["Health"],
         summary="Service health (public); 503 when the database is down",
-        responses={
-            200: inline_serializer(
-                "Health",
-                {
-                    "status": serializers.ChoiceField(choices=["ok", "degraded"]),
-                    "service": serializers.CharField(),
-                    "version": serializers.CharField(),
-                    "timestamp": serializers.DateTimeField(),
-                    "checks": serializers.DictField(child=serializers.CharField()),
-                },
-            )
-        },
+        responses={200: HEALTH, 503: HEALTH},
     )
     def get(self, request: Request) -> Response:
         body, code = health_report()
         return Response(body, status=code)
 
 
+class NodeTypeOutput(serializers.Serializer):
+    type = serializers.CharField()
+    name = serializers.CharField()
+    category = serializers.CharField()
+    description = serializers.CharField()
+    enabled = serializers.BooleanField()
+    config_schema = serializers.JSONField(help_text="JSON Schema of the step's config.")
+    output_schema = serializers.JSONField(help_text="JSON Schema of the step's output.")
+    examples = serializers.JSONField()
+
+
 class NodeTypeListView(APIView):
-    @extend_schema(tags=["Node types"], summary="Every step type with its config and output schemas")
+    @extend_schema(
+        tags=["Node types"],
+        summary="Every step type with its config and output schemas",
+        responses=inline_serializer(
+            "NodeTypeList",
+            {
+                "node_types": NodeTypeOutput(many=True),
+                "categories": serializers.ListField(child=serializers.CharField()),
+                "total": serializers.IntegerField(),
+            },
+        ),
+    )
     def get(self, request: Request) -> Response:
         types = [step_type.describe() for step_type in registry.all()]
         categories = sorted({t["category"] for t in types})
@@ -135,12 +166,20 @@ def _node_type(type_name: str) -> type:
 
 
 class NodeTypeDetailView(APIView):
-    @extend_schema(tags=["Node types"], summary="One step type")
+    @extend_schema(
+        tags=["Node types"],
+        summary="One step type",
+        responses=inline_serializer("NodeTypeEnvelope", {"node_type": NodeTypeOutput()}),
+    )
     def get(self, request: Request, type_name: str) -> Response:
         return Response({"node_type": _node_type(type_name).describe()})
 
 
 class NodeTypeSchemaView(APIView):
-    @extend_schema(tags=["Node types"], summary="The JSON Schema of a step type's config")
+    @extend_schema(
+        tags=["Node types"],
+        summary="The JSON Schema of a step type's config",
+        responses={200: OpenApiTypes.OBJECT},
+    )
     def get(self, request: Request, type_name: str) -> Response:
         return Response(_node_type(type_name).config_schema)

@@ -52,7 +52,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orchestrator.api.health import health_report
+from orchestrator.api.health import HEALTH_STATUSES, health_report
 from orchestrator.api.pagination import page_params
 from orchestrator.api.serializers import JSONObjectField
 from orchestrator.authoring.parse import workflow_parse
@@ -155,9 +155,18 @@ def _definition_checked(value: Any) -> dict:
     return value
 
 
+class V2Error(serializers.Serializer):
+    success = serializers.BooleanField(help_text="Always false.")
+    error = serializers.CharField(help_text="What went wrong, for a person.")
+    code = serializers.CharField(help_text="The canonical API's machine code.")
+    details = serializers.JSONField(allow_null=True)
+
+
 class V2View(APIView):
     """Errors in this seed's envelope: ``{"success": false, "error": "<message>"}`` (plus the
     canonical ``code`` and ``details``), same status codes as the canonical API."""
+
+    openapi_error_serializer = V2Error
 
     def handle_exception(self, exc: Exception) -> Response:
         response = super().handle_exception(exc)
@@ -266,6 +275,19 @@ def _listing(name: str, plural: str, item: serializers.Serializer) -> serializer
 # --- views ------------------------------------------------------------------------------------------
 
 
+V2_HEALTH = inline_serializer(
+    "V2Health",
+    {
+        "status": serializers.ChoiceField(choices=HEALTH_STATUSES),
+        "service": serializers.CharField(),
+        "version": serializers.CharField(),
+        "orchestrator_version": serializers.CharField(),
+        "timestamp": serializers.DateTimeField(),
+        "checks": serializers.DictField(child=serializers.CharField()),
+    },
+)
+
+
 class HealthView(V2View):
     authentication_classes: list = []
     permission_classes = [AllowAny]
@@ -276,19 +298,7 @@ class HealthView(V2View):
         operation_id="v2_workflows_health",
         summary="Service health (public); 503 when the database is down",
         auth=[],
-        responses={
-            200: inline_serializer(
-                "V2Health",
-                {
-                    "status": serializers.ChoiceField(choices=["ok", "degraded"]),
-                    "service": serializers.CharField(),
-                    "version": serializers.CharField(),
-                    "orchestrator_version": serializers.CharField(),
-                    "timestamp": serializers.DateTimeField(),
-                    "checks": serializers.DictField(child=serializers.CharField()),
-                },
-            )
-        },
+        responses={200: V2_HEALTH, 503: V2_HEALTH},
     )
     def get(self, request: Request) -> Response:
         report, code = health_report()
@@ -419,7 +429,7 @@ class WorkflowDetailView(V2View):
         tags=[TAG],
         operation_id="v2_workflows_delete",
         summary="Delete a workflow with its runs and schedules",
-        responses=MESSAGE,
+        responses={200: MESSAGE},
     )
     def delete(self, request: Request, workflow_id: str) -> Response:
         workflow_delete(workflow=_workflow(request, workflow_id))
@@ -496,7 +506,7 @@ class RunDetailView(V2View):
         tags=[TAG],
         operation_id="v2_workflows_runs_terminate",
         summary="Terminate a run (400 when it has already ended)",
-        responses=MESSAGE,
+        responses={200: MESSAGE},
     )
     def delete(self, request: Request, workflow_id: str, run_id: str) -> Response:
         run = _run_of(request, _workflow(request, workflow_id), run_id)
@@ -553,7 +563,7 @@ class ScheduleDetailView(V2View):
         return Response({"success": True, "schedule": ScheduleOutput(schedule_update(schedule=schedule, **data)).data})
 
     @extend_schema(
-        tags=[TAG], operation_id="v2_workflows_schedules_delete", summary="Delete a schedule", responses=MESSAGE
+        tags=[TAG], operation_id="v2_workflows_schedules_delete", summary="Delete a schedule", responses={200: MESSAGE}
     )
     def delete(self, request: Request, workflow_id: str, schedule_id: str) -> Response:
         schedule_delete(schedule=_schedule_of(request, _workflow(request, workflow_id), schedule_id))

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from django.core.handlers.asgi import ASGIRequest
 from django.http import StreamingHttpResponse
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
 from rest_framework import status
 from rest_framework.renderers import JSONRenderer
@@ -24,6 +23,17 @@ from runs.services import run_cancel, run_create, run_delete, run_resume, run_si
 from workflows.selectors import workflow_get
 
 TAG = ["Runs"]
+
+# One Server-Sent Event as a client reads it: the frame's fields, `data` the event's JSON.
+SSE_EVENT = {
+    "type": "object",
+    "properties": {
+        "event": {"type": "string", "description": "The event type, e.g. step_completed."},
+        "id": {"type": "string", "description": "The event's sequence number in its run."},
+        "data": {"type": "string", "description": "The event as JSON (an Event object)."},
+    },
+    "required": ["data"],
+}
 
 
 def _valid(serializer_class: type, data: object) -> dict:
@@ -106,6 +116,7 @@ class WorkflowRunListView(APIView):
     @extend_schema(
         tags=TAG,
         summary="Runs of a workflow, newest first",
+        operation_id="workflow_runs_list",
         parameters=[OpenApiParameter("status", str), OpenApiParameter("trigger", str)],
         responses=s.RunListOutput,
     )
@@ -250,7 +261,7 @@ class RunStreamView(APIView):
             OpenApiParameter("after", int, description="replay stored events after this sequence (default 0)"),
             OpenApiParameter("Last-Event-ID", int, OpenApiParameter.HEADER, description="wins over ?after="),
         ],
-        responses={(200, "text/event-stream"): OpenApiTypes.STR},
+        responses={(200, "text/event-stream"): SSE_EVENT},
     )
     def get(self, request: Request, run_id: str) -> StreamingHttpResponse:
         run = run_get(tenant=request.user.tenant, run_id=run_id)

@@ -42,6 +42,8 @@ def _flag(request: Request, name: str) -> bool | None:
 
 
 class TemplateListCreateView(APIView):
+    openapi_errors = (404,)  # saving a template of a workflow_id that is not found
+
     @extend_schema(
         tags=TAG,
         operation_id="workflow_templates_list",

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 from django.http import HttpResponse
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import status
 from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.request import Request
@@ -169,7 +170,11 @@ class WorkflowVersionListView(APIView):
 
 
 class WorkflowVersionDetailView(APIView):
-    @extend_schema(tags=TAG, summary="The full definition at a version", responses=s.VersionOutput)
+    @extend_schema(
+        tags=TAG,
+        summary="The full definition at a version",
+        responses=inline_serializer("VersionEnvelope", {"version": s.VersionOutput()}),
+    )
     def get(self, request: Request, workflow_id: str, version: int) -> Response:
         workflow = workflow_get(tenant=request.user.tenant, workflow_id=workflow_id)
         return Response({"version": s.VersionOutput(workflow_version_get(workflow=workflow, version=version)).data})
@@ -230,7 +235,10 @@ class WorkflowExportView(APIView):
         tags=TAG,
         summary="The workflow as a portable document (?format=yaml for YAML)",
         parameters=[OpenApiParameter("format", str, enum=["json", "yaml"])],
-        responses={200: dict},
+        responses={
+            (200, "application/json"): OpenApiTypes.OBJECT,
+            (200, "application/yaml"): OpenApiTypes.OBJECT,
+        },
     )
     def get(self, request: Request, workflow_id: str) -> Response | HttpResponse:
         workflow = workflow_get(tenant=request.user.tenant, workflow_id=workflow_id)
