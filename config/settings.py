@@ -234,7 +234,9 @@ ORCHESTRATOR_MAX_WORKER_LOSSES = _env_int("ORCHESTRATOR_MAX_WORKER_LOSSES", 3)
 # Delays up to this go to the broker as a countdown; longer ones are rows the sweeper dispatches.
 ORCHESTRATOR_SWEEP_THRESHOLD_SECONDS = _env_int("ORCHESTRATOR_SWEEP_THRESHOLD_SECONDS", 10)
 # A queued step whose message has not been picked up for this long is sent again (a lost message).
-ORCHESTRATOR_REDISPATCH_AFTER_SECONDS = _env_int("ORCHESTRATOR_REDISPATCH_AFTER_SECONDS", 600)
+# 120 s: a message a killed worker had reserved stays unacked in Redis for the visibility timeout
+# (an hour); sending its step again sooner costs at most a refused claim.
+ORCHESTRATOR_REDISPATCH_AFTER_SECONDS = _env_int("ORCHESTRATOR_REDISPATCH_AFTER_SECONDS", 120)
 ORCHESTRATOR_ENCRYPTION_KEYS = _env("ORCHESTRATOR_ENCRYPTION_KEYS", "")
 # Provider API roots; an integration's own base_url wins (tests and self-hosted gateways point them elsewhere).
 ORCHESTRATOR_SLACK_BASE_URL = _env("ORCHESTRATOR_SLACK_BASE_URL") or "https://slack.com/api"
