@@ -125,6 +125,7 @@ _COMPATIBLE = ipaddress.ip_network("::/96")
 _TRANSLATED = ipaddress.ip_network("::ffff:0:0:0/96")
 _NAT64 = ipaddress.ip_network("64:ff9b::/96")
 _NAT64_LOCAL = ipaddress.ip_network("64:ff9b:1::/48")
+_SIXTOFOUR = ipaddress.ip_network("2002::/16")
 
 
 def _routable(address: IPAddress) -> bool:
@@ -165,8 +166,8 @@ def address_refusal(address: IPAddress, *, allow_private: bool) -> str | None:
             return f"it embeds the cloud metadata address {inner} ({encoding}); refused always"
         if not _routable(inner):
             return f"it embeds {inner} ({encoding}), which is not globally routable; refused always"
-    if _routable(address) or (embedded and address in _NAT64):
-        return None
+    if _routable(address) or address in _NAT64 or address in _SIXTOFOUR:
+        return None  # the two relays of public IPv4 addresses (whatever is_global says of their prefix)
     if any(address in net for net in _PRIVATE):
         if allow_private:
             return None
