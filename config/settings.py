@@ -159,6 +159,7 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "orchestrator.api.middleware.BodySizeLimitMiddleware",
+    "orchestrator.api.middleware.InputGuardMiddleware",
     "orchestrator.tenancy.ratelimit.RateLimitHeadersMiddleware",
     "django.middleware.security.SecurityMiddleware",
     # Serves the admin's and Swagger UI's static files under uvicorn, with or without DEBUG.
@@ -211,6 +212,10 @@ else:
 
 # --- Orchestrator knobs ---------------------------------------------------------
 ORCHESTRATOR_MAX_BODY_BYTES = _env_int("ORCHESTRATOR_MAX_BODY_BYTES", 1024 * 1024)
+# Nesting depth of any JSON or YAML value accepted (bodies, run inputs, step configs).
+ORCHESTRATOR_MAX_JSON_DEPTH = _env_int("ORCHESTRATOR_MAX_JSON_DEPTH", 64)
+# A stored workflow definition as compact JSON, however it arrives (create, update, import, duplicate).
+ORCHESTRATOR_MAX_DEFINITION_BYTES = _env_int("ORCHESTRATOR_MAX_DEFINITION_BYTES", 4 * 1024 * 1024)
 ORCHESTRATOR_MAX_OUTPUT_BYTES = _env_int("ORCHESTRATOR_MAX_OUTPUT_BYTES", 1024 * 1024)
 ORCHESTRATOR_MAX_RESPONSE_BYTES = _env_int("ORCHESTRATOR_MAX_RESPONSE_BYTES", 5 * 1024 * 1024)
 ORCHESTRATOR_RATE_LIMIT = _env_int("ORCHESTRATOR_RATE_LIMIT", 100)
@@ -320,7 +325,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["orchestrator.tenancy.permissions.TenantRolePermission"],
     "DEFAULT_THROTTLE_CLASSES": ["orchestrator.tenancy.ratelimit.RedisRateThrottle"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # Bounded nesting, no NUL or lone surrogate (orchestrator/input_limits.py).
+    "DEFAULT_PARSER_CLASSES": ["orchestrator.api.parsers.LimitedJSONParser"],
     "DEFAULT_RENDERER_CLASSES": [
         "rest_framework.renderers.JSONRenderer",
         "rest_framework.renderers.BrowsableAPIRenderer",

@@ -25,7 +25,10 @@ def _choice(value: str | None, choices: type, field: str) -> str | None:
 def _when(value: str | None, field: str) -> datetime | None:
     if not value:
         return None
-    parsed = parse_datetime(value)
+    try:
+        parsed = parse_datetime(value)
+    except (ValueError, OverflowError):  # well-formed but impossible: 2024-13-45
+        parsed = None
     if parsed is None:
         raise ValidationFailed(
             f"{field} must be an ISO 8601 date-time.", details=[{"field": field, "message": "Not a date-time."}]

@@ -14,6 +14,7 @@ from jsonschema import Draft202012Validator
 from orchestrator.engine.scheduler import graph_of, run_after_end, run_begin, run_lock, steps_cancel
 from orchestrator.errors import Conflict, ValidationFailed
 from orchestrator.ids import new_ids
+from orchestrator.input_limits import value_check
 from orchestrator.live.events import event_record
 from orchestrator.models import Tenant, User
 from runs.models import RUN_TERMINAL, Run, RunStatus, RunTrigger, StepRun, StepStatus
@@ -40,6 +41,8 @@ def inputs_validate(*, schema: dict, inputs: Any) -> dict:
     """Defaults applied, then every violation of the workflow's ``inputs`` schema → 400."""
     if not isinstance(inputs, dict):
         raise ValidationFailed("The run input must be a JSON object.")
+    # Before anything copies it: the engine deep-copies and renders the input at every step.
+    value_check(inputs, "input")
     inputs = _apply_defaults(schema or {}, copy.deepcopy(inputs))
     if schema:
         errors = sorted(Draft202012Validator(schema).iter_errors(inputs), key=lambda e: list(e.absolute_path))
@@ -85,6 +88,12 @@ def run_create(
 ) -> Run:
     """A new run: queued, then started at once when a slot is free (FIFO otherwise)."""
     _check_runnable(workflow, trigger)
+    if metadata is not None:
+        if not isinstance(metadata, dict):
+            raise ValidationFailed(
+                "metadata must be a JSON object.", details=[{"field": "metadata", "message": "Must be an object."}]
+            )
+        value_check(metadata, "metadata")
     definition = workflow.definition
     inputs = inputs_validate(schema=definition.get("inputs") or {}, inputs=inputs if inputs is not None else {})
     steps = definition.get("steps", [])
@@ -222,6 +231,7 @@ def run_signal(*, run: Run, payload: Any, step_id: str | None = None) -> Run:
     """Continue a step waiting for a signal; the payload becomes its output."""
     from orchestrator.engine.executor import step_complete_waiting
 
+    value_check(payload, "signal")  # it becomes a step output, copied downstream
     run = run_lock(run.id)
     waiting = (
         StepRun.objects.select_for_update(no_key=True)

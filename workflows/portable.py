@@ -7,6 +7,7 @@ from typing import Any
 import yaml
 
 from orchestrator.errors import ValidationFailed
+from orchestrator.input_limits import yaml_load
 from orchestrator.models import User
 from workflows.models import Workflow
 from workflows.services import workflow_create
@@ -31,11 +32,8 @@ def document_to_yaml(document: dict) -> str:
 
 
 def document_parse(text: str | bytes) -> Any:
-    """YAML is a superset of JSON, so one parser reads both."""
-    try:
-        return yaml.safe_load(text)
-    except yaml.YAMLError as exc:
-        raise ValidationFailed(f"The document is neither valid JSON nor valid YAML: {exc}") from exc
+    """YAML is a superset of JSON, so one parser reads both: no aliases, bounded nesting."""
+    return yaml_load(text)
 
 
 def workflow_import(*, user: User, document: Any, name: str | None = None) -> Workflow:

@@ -54,6 +54,8 @@ def schedule_problems(*, cron_expression: Any, tz_name: Any, policy: Any) -> lis
     problems = []
     if not isinstance(cron_expression, str) or len(cron_expression.split()) != 5:
         problems.append({"field": "cron_expression", "message": "Must be a 5-field cron expression."})
+    elif too_long := _cron_too_long(cron_expression):
+        problems.append({"field": "cron_expression", "message": too_long})
     else:
         fields = cron_expression.split()
         valid = croniter.is_valid(cron_expression)
@@ -74,6 +76,19 @@ def schedule_problems(*, cron_expression: Any, tz_name: Any, policy: Any) -> lis
             }
         )
     return problems
+
+
+def _cron_too_long(cron_expression: str) -> str | None:
+    """The columns that store a cron (ours, and beat's CrontabSchedule per field) are bounded:
+    an over-long one was a DataError (500), not a 400."""
+    limit = Schedule._meta.get_field("cron_expression").max_length
+    if len(" ".join(cron_expression.split())) > limit:
+        return f"At most {limit} characters."
+    for name, value in zip(_CRON_FIELDS, cron_expression.split(), strict=True):
+        column = CrontabSchedule._meta.get_field(name).max_length
+        if len(value) > column:
+            return f"The {name} field has {len(value)} characters; at most {column}."
+    return None
 
 
 def _is_timezone(name: str) -> bool:

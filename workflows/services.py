@@ -12,6 +12,7 @@ from django.db import IntegrityError, transaction
 from orchestrator.definitions import definition_errors, definition_normalize
 from orchestrator.definitions.editor_graph import definition_with_graph
 from orchestrator.errors import Conflict, NotFound, ValidationFailed
+from orchestrator.input_limits import definition_size_check, text_check, value_check
 from orchestrator.models import User
 from workflows.models import TriggerType, Visibility, Workflow, WorkflowStatus, WorkflowVersion
 
@@ -28,7 +29,11 @@ def definition_prepare(raw: Any) -> tuple[dict, str | None, str | None]:
         raise ValidationFailed(
             "definition must be a JSON object.", details=[{"field": "definition", "message": "Must be an object."}]
         )
+    # Before normalizing, which walks (and copies) the value: depth and storable strings.
+    value_check(raw, "definition")
     canonical = definition_normalize(raw)
+    # However the definition arrived (a body, a YAML import, a duplicate, a compat surface).
+    definition_size_check(canonical)
     errors = definition_errors(canonical)
     if errors:
         raise ValidationFailed(
@@ -56,6 +61,29 @@ def _check_semantic_version(value: str) -> str:
             details=[{"field": "version", "message": "A non-empty label of at most 50 characters, no spaces."}],
         )
     return value
+
+
+NAME_MAX = Workflow._meta.get_field("name").max_length
+SUMMARY_MAX = WorkflowVersion._meta.get_field("change_summary").max_length
+TAG_MAX, TAGS_MAX = 100, 50
+
+
+def _check_texts(*, name: str | None, description: str | None, tags: list | None, change_summary: str | None) -> None:
+    """Lengths and storable text up front: a 201-character name was a DataError (500)."""
+    if name is not None:
+        text_check(name, "name", max_length=NAME_MAX)
+    if description is not None:
+        text_check(description, "description")
+    if change_summary is not None:
+        text_check(change_summary, "change_summary", max_length=SUMMARY_MAX)
+    if tags is not None:
+        if not isinstance(tags, list) or len(tags) > TAGS_MAX:
+            raise ValidationFailed(
+                f"tags must be a list of at most {TAGS_MAX} strings.",
+                details=[{"field": "tags", "message": f"A list of at most {TAGS_MAX} strings."}],
+            )
+        for index, tag in enumerate(tags):
+            text_check(tag, f"tags[{index}]", max_length=TAG_MAX)
 
 
 def _check_name_free(workflow: Workflow | None, tenant_id: str, name: str) -> None:
@@ -89,12 +117,17 @@ def workflow_create(
     semantic_version: str = "1.0.0",
 ) -> Workflow:
     stored, def_name, def_description = definition_prepare(definition)
-    name = (name or def_name or "").strip()
+    name = name or def_name or ""
+    if not isinstance(name, str):
+        raise ValidationFailed("name must be a string.", details=[{"field": "name", "message": "Must be a string."}])
+    name = name.strip()
     if not name:
         raise ValidationFailed(
             "A workflow needs a name (top-level or in the definition).",
             details=[{"field": "name", "message": "This field is required."}],
         )
+    description = description if description is not None else (def_description or "")
+    _check_texts(name=name, description=description, tags=tags, change_summary=change_summary)
     _check_choice(trigger_type, TriggerType, "trigger_type")
     _check_choice(status, WorkflowStatus, "status")
     _check_choice(visibility, Visibility, "visibility")
@@ -103,7 +136,7 @@ def workflow_create(
     workflow = Workflow(
         tenant_id=user.tenant_id,
         name=name,
-        description=description if description is not None else (def_description or ""),
+        description=description,
         trigger_type=trigger_type,
         tags=list(tags or []),
         status=status,
@@ -155,7 +188,9 @@ def workflow_update(
     definition; they do not combine with ``definition``.
     """
     workflow = Workflow.objects.select_for_update(no_key=True).get(id=workflow.id)
+    _check_texts(name=name, description=description, tags=tags, change_summary=change_summary)
     if nodes is not None or edges is not None:
+        value_check({"nodes": nodes, "edges": edges})
         if definition is not None:
             raise ValidationFailed(
                 "Give either definition or nodes/edges, not both.",
@@ -171,6 +206,7 @@ def workflow_update(
                 workflow=workflow, definition=stored, user=user, change_summary=change_summary or "Updated definition"
             )
     if name is not None:
+        _check_texts(name=name, description=description, tags=None, change_summary=None)
         name = name.strip()
         if not name:
             raise ValidationFailed(

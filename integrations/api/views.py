@@ -20,7 +20,7 @@ from integrations.services import (
     integration_test,
     integration_update,
 )
-from orchestrator.api.pagination import paginated
+from orchestrator.api.pagination import page_params, paginated
 from orchestrator.models import Role
 
 TAG = ["Integrations"]
@@ -130,7 +130,8 @@ class IntegrationTypeListView(APIView):
             }
             for name in IntegrationType.values
         ]
-        return Response({"integration_types": types, "total": len(types)})
+        limit, offset = page_params(request)  # a list like any other (SPEC 2)
+        return Response({"integration_types": types[offset : offset + limit], "total": len(types)})
 
 
 class IntegrationDetailView(APIView):

@@ -37,6 +37,17 @@ def error_body(code: str, message: str, details: Any = None) -> dict:
     return {"error": {"code": code, "message": message, "details": details}}
 
 
+# Seed 004's surface answers errors in its own envelope (orchestrator.compat.workflows_v2.V2View);
+# answers made before any view (middleware, unknown paths) follow it there too.
+SEED_004_PREFIX = "/api/v2/workflows"
+
+
+def error_body_for(path: str, code: str, message: str, details: Any = None) -> dict:
+    if path == SEED_004_PREFIX or path.startswith(SEED_004_PREFIX + "/"):
+        return {"success": False, "error": message, "code": code, "details": details}
+    return error_body(code, message, details)
+
+
 def flatten_validation(detail: Any, prefix: str = "") -> list[dict]:
     """DRF's nested ``{field: [messages]}`` → a flat list, one entry per problem."""
     problems: list[dict] = []
@@ -102,7 +113,7 @@ def exception_handler(exc: Exception, context: dict) -> Response | None:
 
 
 def json_error(request: Any, code: str, message: str, status_code: int) -> JsonResponse:
-    return JsonResponse(error_body(code, message), status=status_code)
+    return JsonResponse(error_body_for(getattr(request, "path", ""), code, message), status=status_code)
 
 
 def handler404(request: Any, exception: Exception | None = None) -> JsonResponse:

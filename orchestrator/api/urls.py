@@ -1,6 +1,9 @@
 from django.urls import path
 
-from orchestrator.api import views
+from orchestrator.api import (
+    converters,  # noqa: F401 - registers <id:>, <version:>, <ref:>
+    views,
+)
 
 urlpatterns = [
     path("auth/token", views.TokenView.as_view(), name="auth-token"),
@@ -8,6 +11,6 @@ urlpatterns = [
     path("user", views.CurrentUserView.as_view(), name="user"),
     path("health", views.HealthView.as_view(), name="health"),
     path("node-types", views.NodeTypeListView.as_view(), name="node-types"),
-    path("node-types/<str:type_name>", views.NodeTypeDetailView.as_view(), name="node-type"),
-    path("node-types/<str:type_name>/schema", views.NodeTypeSchemaView.as_view(), name="node-type-schema"),
+    path("node-types/<ref:type_name>", views.NodeTypeDetailView.as_view(), name="node-type"),
+    path("node-types/<ref:type_name>/schema", views.NodeTypeSchemaView.as_view(), name="node-type-schema"),
 ]

@@ -12,6 +12,7 @@ from rest_framework.views import APIView
 from rest_framework_simplejwt.views import TokenObtainPairView, TokenRefreshView
 
 from orchestrator.api.health import HEALTH_STATUSES, health_report
+from orchestrator.api.pagination import page_params
 from orchestrator.api.serializers import StrictSerializer
 from orchestrator.errors import NotFound
 from orchestrator.models import User
@@ -155,7 +156,8 @@ class NodeTypeListView(APIView):
     def get(self, request: Request) -> Response:
         types = [step_type.describe() for step_type in registry.all()]
         categories = sorted({t["category"] for t in types})
-        return Response({"node_types": types, "categories": categories, "total": len(types)})
+        limit, offset = page_params(request)  # a list like any other (SPEC 2)
+        return Response({"node_types": types[offset : offset + limit], "categories": categories, "total": len(types)})
 
 
 def _node_type(type_name: str) -> type:

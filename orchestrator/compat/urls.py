@@ -7,13 +7,14 @@ would otherwise be read as workflow IDs. None of these patterns matches a canoni
 
 from django.urls import include, path
 
+from orchestrator.api import converters  # noqa: F401 - registers <id:>, <version:>, <ref:>
 from orchestrator.compat import editor, executions, orchestrate_v3, workflows_v2
 
 seed_000 = [
     path("executions", executions.ExecutionListView.as_view(), name="seed000-executions"),
-    path("executions/<str:execution_id>", executions.ExecutionDetailView.as_view(), name="seed000-execution"),
+    path("executions/<id:execution_id>", executions.ExecutionDetailView.as_view(), name="seed000-execution"),
     path(
-        "executions/<str:execution_id>/cancel",
+        "executions/<id:execution_id>/cancel",
         executions.ExecutionCancelView.as_view(),
         name="seed000-execution-cancel",
     ),
@@ -22,17 +23,17 @@ seed_000 = [
 seed_002 = [
     path("workflows/create", editor.WorkflowCreateView.as_view(), name="seed002-workflow-create"),
     path(
-        "workflows/executions/<str:execution_id>/status",
+        "workflows/executions/<id:execution_id>/status",
         editor.ExecutionStatusView.as_view(),
         name="seed002-execution-status",
     ),
     path(
-        "workflows/executions/<str:execution_id>/logs",
+        "workflows/executions/<id:execution_id>/logs",
         editor.ExecutionLogsView.as_view(),
         name="seed002-execution-logs",
     ),
     path(
-        "workflows/<str:workflow_id>/executions",
+        "workflows/<id:workflow_id>/executions",
         editor.WorkflowExecutionsView.as_view(),
         name="seed002-workflow-executions",
     ),
@@ -42,14 +43,14 @@ seed_002 = [
 seed_003 = [
     path("workflows", orchestrate_v3.WorkflowListView.as_view(), name="seed003-workflows"),
     path(
-        "workflows/<str:workflow_id>/execute",
+        "workflows/<id:workflow_id>/execute",
         orchestrate_v3.WorkflowExecuteView.as_view(),
         name="seed003-workflow-execute",
     ),
     path("executions", orchestrate_v3.ExecutionListView.as_view(), name="seed003-executions"),
-    path("executions/<str:execution_id>", orchestrate_v3.ExecutionDetailView.as_view(), name="seed003-execution"),
+    path("executions/<id:execution_id>", orchestrate_v3.ExecutionDetailView.as_view(), name="seed003-execution"),
     path(
-        "executions/<str:execution_id>/cancel",
+        "executions/<id:execution_id>/cancel",
         orchestrate_v3.ExecutionCancelView.as_view(),
         name="seed003-execution-cancel",
     ),
@@ -59,14 +60,14 @@ seed_003 = [
 seed_004 = [
     path("health", workflows_v2.HealthView.as_view(), name="seed004-health"),
     path("parse", workflows_v2.ParseView.as_view(), name="seed004-parse"),
-    path("<str:workflow_id>", workflows_v2.WorkflowDetailView.as_view(), name="seed004-workflow"),
-    path("<str:workflow_id>/schema", workflows_v2.WorkflowSchemaView.as_view(), name="seed004-workflow-schema"),
-    path("<str:workflow_id>/execute", workflows_v2.WorkflowExecuteView.as_view(), name="seed004-workflow-execute"),
-    path("<str:workflow_id>/runs", workflows_v2.RunListView.as_view(), name="seed004-runs"),
-    path("<str:workflow_id>/runs/<str:run_id>", workflows_v2.RunDetailView.as_view(), name="seed004-run"),
-    path("<str:workflow_id>/schedules", workflows_v2.ScheduleListCreateView.as_view(), name="seed004-schedules"),
+    path("<id:workflow_id>", workflows_v2.WorkflowDetailView.as_view(), name="seed004-workflow"),
+    path("<id:workflow_id>/schema", workflows_v2.WorkflowSchemaView.as_view(), name="seed004-workflow-schema"),
+    path("<id:workflow_id>/execute", workflows_v2.WorkflowExecuteView.as_view(), name="seed004-workflow-execute"),
+    path("<id:workflow_id>/runs", workflows_v2.RunListView.as_view(), name="seed004-runs"),
+    path("<id:workflow_id>/runs/<id:run_id>", workflows_v2.RunDetailView.as_view(), name="seed004-run"),
+    path("<id:workflow_id>/schedules", workflows_v2.ScheduleListCreateView.as_view(), name="seed004-schedules"),
     path(
-        "<str:workflow_id>/schedules/<str:schedule_id>",
+        "<id:workflow_id>/schedules/<id:schedule_id>",
         workflows_v2.ScheduleDetailView.as_view(),
         name="seed004-schedule",
     ),

@@ -79,10 +79,11 @@ def _non_negative(value: Any) -> int | None:
         return None
     if isinstance(value, str):
         value = value.strip()
-        if not value.isdigit():
+        if not value.isascii() or not value.isdigit() or len(value) > 10:
             return None
         value = int(value)
-    return value if isinstance(value, int) and value >= 0 else None
+    # A sequence is a PostgreSQL integer: a larger one reached the query (out of range).
+    return value if isinstance(value, int) and 0 <= value <= 2_147_483_647 else None
 
 
 @functools.partial(database_sync_to_async, thread_sensitive=False)

@@ -11,6 +11,9 @@ from orchestrator.step_types.execution import StepContext, StepError, Suspend
 from orchestrator.step_types.registry import registry
 from orchestrator.step_types.schemas import templated
 
+# StepRun.wait_signal is varchar(200): longer is a 400 at validation, a step error at run time.
+SIGNAL_MAX = 200
+
 
 @registry.register
 class WaitStep(StepType):
@@ -29,7 +32,12 @@ class WaitStep(StepType):
         "properties": {
             "seconds": templated({"type": "number", "minimum": 0}, "a number of seconds"),
             "until": {"type": "string", "minLength": 1, "format": "date-time", "description": "ISO 8601 time."},
-            "signal": {"type": "string", "minLength": 1, "description": "Name of the signal to wait for."},
+            "signal": {
+                "type": "string",
+                "minLength": 1,
+                "maxLength": SIGNAL_MAX,
+                "description": "Name of the signal to wait for.",
+            },
             "timeout": templated(
                 {"type": "number", "exclusiveMinimum": 0, "description": "With signal: seconds to wait at most."},
                 "a positive number of seconds",
@@ -58,6 +66,8 @@ class WaitStep(StepType):
     def execute(self, ctx: StepContext, config: dict) -> Suspend:
         if config.get("signal"):
             signal = str(config["signal"])
+            if len(signal) > SIGNAL_MAX:  # a template can render longer than the schema allowed
+                raise StepError(f"config.signal is {len(signal)} characters; a signal name has at most {SIGNAL_MAX}.")
             if config.get("timeout") in (None, ""):
                 return Suspend(signal=signal)
             try:

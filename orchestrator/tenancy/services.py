@@ -54,8 +54,22 @@ def user_update(
     old_password: str | None = None,
 ) -> User:
     if name is not None:
-        user.first_name, _, user.last_name = name.strip().partition(" ")
+        first, _, last = name.strip().partition(" ")
+        for part, column in ((first, "first_name"), (last, "last_name")):
+            limit = User._meta.get_field(column).max_length
+            if len(part) > limit:  # checked here: the column would refuse it with a DataError (500)
+                raise ValidationFailed(
+                    f"name: each of the first and last name has at most {limit} characters.",
+                    details=[{"field": "name", "message": f"The {column} part is over {limit} characters."}],
+                )
+        user.first_name, user.last_name = first, last
     if email is not None:
+        limit = User._meta.get_field("email").max_length
+        if len(email) > limit:
+            raise ValidationFailed(
+                f"email has at most {limit} characters.",
+                details=[{"field": "email", "message": f"At most {limit} characters."}],
+            )
         user.email = email
     if password is not None:
         if not old_password or not user.check_password(old_password):

@@ -11,7 +11,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orchestrator.api.pagination import paginated
+from orchestrator.api.pagination import INT_MAX, paginated
 from orchestrator.errors import ValidationFailed
 from orchestrator.live.events import event_payload
 from orchestrator.live.streams import EVENT_TYPES, run_stream_response
@@ -189,13 +189,12 @@ class RunLogsView(APIView):
 def _non_negative(raw: str | None, field: str) -> int | None:
     if raw in (None, ""):
         return None
-    try:
-        value = int(raw)
-    except ValueError:
-        value = -1
-    if value < 0:
+    raw = raw.strip()
+    # Bounded: a sequence is a PostgreSQL integer (a larger one reached the query, a 500).
+    value = int(raw) if raw.isascii() and raw.isdigit() and len(raw) <= 10 else -1
+    if not 0 <= value <= INT_MAX:
         raise ValidationFailed(
-            f"{field} must be an event sequence number.",
+            f"{field} must be an event sequence number (0 to {INT_MAX}).",
             details=[{"field": field, "message": "Not a non-negative integer."}],
         )
     return value

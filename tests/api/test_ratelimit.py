@@ -93,7 +93,8 @@ def test_the_default_limit_is_100_a_minute(api_client, clock):
 def test_error_responses_carry_the_rate_limit_headers_too(api_client, settings, clock):
     settings.ORCHESTRATOR_RATE_LIMIT = 3
 
-    response = api_client.get("/api/workflows/wf_missing")
+    # A well-formed ID that names nothing (a malformed one never reaches a view: see converters.py).
+    response = api_client.get("/api/workflows/wf_" + "0" * 26)
 
     assert response.status_code == 404
     assert response["X-RateLimit-Limit"] == "3"

@@ -75,7 +75,9 @@ def test_health_is_public_and_answers_the_documented_fields(send, db):
 
 
 def test_without_credentials_every_authenticated_path_is_401_in_the_seed_envelope(send, sales_report):
-    ids = {WF: sales_report.id}
+    # The document's other IDs become well-formed ones that name nothing: an ID of another shape
+    # cannot exist, and its path is a 404 before any authentication (orchestrator/api/converters.py).
+    ids = {WF: sales_report.id, NEW_WF: "wf_" + "0" * 26, RUN: "run_" + "0" * 26, SCHEDULE: "sched_" + "0" * 26}
     for documented in EXAMPLES:
         if documented.path.endswith("/health"):
             continue

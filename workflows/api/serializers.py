@@ -46,7 +46,7 @@ class DuplicateInput(StrictSerializer):
 
 
 class RollbackInput(StrictSerializer):
-    version = serializers.IntegerField(min_value=1)
+    version = serializers.IntegerField(min_value=1, max_value=2_147_483_647)
 
 
 class WorkflowSummaryOutput(serializers.ModelSerializer):

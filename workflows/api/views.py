@@ -6,18 +6,18 @@ from django.http import HttpResponse
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, extend_schema, inline_serializer
 from rest_framework import status
-from rest_framework.parsers import BaseParser, JSONParser
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from orchestrator.api.pagination import paginated
+from orchestrator.api.pagination import paginated, query_int
+from orchestrator.api.parsers import LimitedJSONParser, LimitedTextYAMLParser, LimitedXYAMLParser, LimitedYAMLParser
 from orchestrator.definitions import definition_errors, definition_normalize
 from orchestrator.errors import ValidationFailed
 from workflows.api import serializers as s
 from workflows.api.examples import CREATE_EXAMPLES, VALIDATE_EXAMPLES
 from workflows.diff import definition_diff
-from workflows.portable import document_parse, document_to_yaml, workflow_export, workflow_import
+from workflows.portable import document_to_yaml, workflow_export, workflow_import
 from workflows.selectors import (
     workflow_get,
     workflow_io_schema,
@@ -181,12 +181,8 @@ class WorkflowVersionDetailView(APIView):
 
 
 def _version_param(request: Request, name: str) -> int:
-    raw = request.query_params.get(name)
-    try:
-        value = int(raw)
-    except (TypeError, ValueError):
-        value = 0
-    if value < 1:
+    value = query_int(request, name, None, minimum=1)
+    if value is None:
         raise ValidationFailed(
             f"{name} must be a version number.", details=[{"field": name, "message": "A positive integer is required."}]
         )
@@ -254,19 +250,8 @@ class WorkflowExportView(APIView):
         return response
 
 
-class YAMLParser(BaseParser):
-    media_type = "application/yaml"
-
-    def parse(self, stream, media_type=None, parser_context=None) -> object:
-        return document_parse(stream.read())
-
-
-class TextYAMLParser(YAMLParser):
-    media_type = "text/yaml"
-
-
 class WorkflowImportView(APIView):
-    parser_classes = [JSONParser, YAMLParser, TextYAMLParser]
+    parser_classes = [LimitedJSONParser, LimitedYAMLParser, LimitedTextYAMLParser, LimitedXYAMLParser]
 
     @extend_schema(
         tags=TAG,
