@@ -233,3 +233,37 @@ def _status_of(stack: Stack, path: str) -> int:
             return client.get(path).status_code
     except httpx.TransportError as exc:
         return 599 if "timed out" in str(exc) else 598
+
+
+def test_a_run_the_database_refuses_to_start_fails_instead_of_blocking_its_tenant(stack):
+    stack.sql(
+        """
+        CREATE OR REPLACE FUNCTION refuse_start() RETURNS trigger AS $$
+        BEGIN
+            IF NEW.status = 'running' AND NEW.inputs::text LIKE '%poison-start%' THEN
+                RAISE EXCEPTION 'refusing to start a poisoned run';
+            END IF;
+            RETURN NEW;
+        END $$ LANGUAGE plpgsql;
+        DROP TRIGGER IF EXISTS refuse_start ON runs_run;
+        CREATE TRIGGER refuse_start BEFORE UPDATE ON runs_run FOR EACH ROW EXECUTE FUNCTION refuse_start();
+        """
+    )
+    try:
+        workflow_id = stack.workflow(
+            {"name": "poison-start", "steps": [{"id": "only", "type": "transform", "config": {"value": 1}}]}
+        )
+        with stack.client() as client:
+            answers = [
+                client.post(f"/api/workflows/{workflow_id}/run", json={"input_data": {"x": value}})
+                for value in ("poison-start", "fine")
+            ]
+        assert [a.status_code for a in answers] == [202, 202], [a.text for a in answers]
+        poisoned, fine = (a.json()["run_id"] for a in answers)
+        statuses = stack.wait_for_runs([poisoned, fine], timeout=60)
+    finally:
+        stack.sql("DROP TRIGGER IF EXISTS refuse_start ON runs_run")
+    assert statuses == {poisoned: "failed", fine: "completed"}
+    ((error,),) = stack.sql("SELECT error FROM runs_run WHERE id = %s", (poisoned,))
+    assert "Internal error while starting the run" in error and "refusing to start a poisoned run" in error, error
+    assert stack.sql("SELECT status FROM runs_steprun WHERE run_id = %s", (poisoned,)) == [("cancelled",)]
