@@ -12,6 +12,10 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
+from orchestrator.dbpool import web_pool_enable  # noqa: E402
+
+web_pool_enable()  # a bounded pool of connections for this process (orchestrator/dbpool.py)
+
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 
 from config.routing import websocket_urlpatterns  # noqa: E402
