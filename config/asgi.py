@@ -12,14 +12,9 @@ from django.core.asgi import get_asgi_application
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 django_asgi_app = get_asgi_application()
 
-from django.conf import settings  # noqa: E402
+from orchestrator.dbpool import web_pool_enable  # noqa: E402
 
-# Under ASGI each request's sync code runs in a thread of its own, so a persistent connection is
-# never reused: it stays open, unreachable, until collected. Under load (8 clients starting runs)
-# one web process held 50 connections and others got "too many clients". Close at request end
-# (with PostgreSQL's pool, closing hands the connection back to the pool).
-for _database in settings.DATABASES.values():
-    _database["CONN_MAX_AGE"] = 0
+web_pool_enable()  # a bounded pool of connections for this process (orchestrator/dbpool.py)
 
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
 

@@ -27,27 +27,10 @@ def _refuse(what: str) -> None:
         raise SystemExit(str(exc)) from None
 
 
-def _without_pool() -> None:
-    """Worker and beat processes hold a plain connection each, not the web's pool: a prefork
-    child runs one task at a time (its step's heartbeat thread opens one more), and Celery's
-    Django fixup closes a pool after every task, which would make it a connection per task.
-    The settings dict is shared by every connection object, so this holds in every thread;
-    it runs before the worker forks its children."""
-    from django.conf import settings
-    from django.db import connections
-
-    for alias, database in settings.DATABASES.items():
-        if database.get("OPTIONS", {}).pop("pool", None) is not None:
-            connections[alias].close()
-            database["CONN_MAX_AGE"] = 60
-            database["CONN_HEALTH_CHECKS"] = True
-
-
 @worker_init.connect
 def _refuse_insecure_worker(sender=None, **kwargs) -> None:
     if getattr(sender, "embedded", False):
         return  # a thread of `serve` (which checked already) or of a command that serves nothing
-    _without_pool()
     _refuse("worker")
     from orchestrator.engine.presence import workers_starting_mark
 
@@ -56,7 +39,6 @@ def _refuse_insecure_worker(sender=None, **kwargs) -> None:
 
 @beat_init.connect
 def _refuse_insecure_beat(**kwargs) -> None:
-    _without_pool()
     _refuse("beat")
 
 

@@ -94,26 +94,23 @@ ORCHESTRATOR_VERSION = "0.1.0"
 # --- Database -------------------------------------------------------------------
 DATABASE_URL = _env("DATABASE_URL") or f"sqlite:///{BASE_DIR / 'db.sqlite3'}"
 DATABASES = {"default": dj_database_url.parse(DATABASE_URL, conn_max_age=60, conn_health_checks=True)}
-# PostgreSQL: psycopg 3 and Django's connection pool (SPEC names psycopg2, which has no pool).
-# Under ASGI each request runs in a thread of its own, and a persistent connection per thread
-# piles up idle connections until PostgreSQL refuses new ones ("too many clients"). The pool
-# holds at most ORCHESTRATOR_DB_POOL_MAX_SIZE per process, hands them back at the end of each
-# request, and a request that finds them all busy waits up to ORCHESTRATOR_DB_POOL_TIMEOUT
-# seconds for one (then 503, never 500). The pool needs CONN_MAX_AGE=0. Celery processes drop
-# the pool and keep a plain connection per process (config/celery.py): a prefork child runs
-# one task at a time, and Celery closes a pool between tasks.
+# The web tier's PostgreSQL pool (psycopg 3 and Django's native pool; SPEC names psycopg2, which
+# has none). Under ASGI each request runs in a thread of its own, and a persistent connection per
+# thread piled up idle connections until PostgreSQL refused new ones ("too many clients"). The web
+# entry points (config/asgi.py, config/wsgi.py) switch to this pool (orchestrator/dbpool.py): at
+# most ORCHESTRATOR_DB_POOL_MAX_SIZE connections per process, handed back at the end of each
+# request; a request that finds them all busy waits up to ORCHESTRATOR_DB_POOL_TIMEOUT seconds
+# (then 503, never 500). Workers, beat and commands keep one plain connection per process (and
+# thread): a prefork child runs one task at a time, Celery closes a pool after every task, and a
+# command should fail at once on a wrong DATABASE_URL rather than wait for a pool.
 ORCHESTRATOR_DB_POOL_MAX_SIZE = _env_int("ORCHESTRATOR_DB_POOL_MAX_SIZE", 10)
 ORCHESTRATOR_DB_POOL_TIMEOUT = float(_env("ORCHESTRATOR_DB_POOL_TIMEOUT", "30"))
-if DATABASES["default"]["ENGINE"].endswith("postgresql"):
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {
-        "min_size": min(2, ORCHESTRATOR_DB_POOL_MAX_SIZE),
-        "max_size": ORCHESTRATOR_DB_POOL_MAX_SIZE,
-        "timeout": ORCHESTRATOR_DB_POOL_TIMEOUT,
-        # A connection idle this long is closed (down to min_size): bursts do not leave
-        # connections held for good.
-        "max_idle": 60,
-    }
+ORCHESTRATOR_DB_POOL = {
+    "min_size": min(2, ORCHESTRATOR_DB_POOL_MAX_SIZE),
+    "max_size": ORCHESTRATOR_DB_POOL_MAX_SIZE,
+    "timeout": ORCHESTRATOR_DB_POOL_TIMEOUT,
+    "max_idle": 60,  # an idle connection is closed (down to min_size): a burst leaves none held for good
+}
 if DATABASES["default"]["ENGINE"].endswith("sqlite3"):
     DATABASES["default"]["CONN_MAX_AGE"] = 0
     # SQLite has one writer at a time and ignores SELECT ... FOR UPDATE. BEGIN IMMEDIATE takes

@@ -1,4 +1,8 @@
-"""The web tier's PostgreSQL pool (Django's, on psycopg_pool): its reconnection backoff capped.
+"""The web tier's PostgreSQL pool (Django's, on psycopg_pool), and its reconnection backoff capped.
+
+``web_pool_enable()`` runs in the web entry points before any connection opens: the default
+database (PostgreSQL only) gets ``OPTIONS["pool"] = ORCHESTRATOR_DB_POOL`` and CONN_MAX_AGE=0,
+which Django's pool needs. Other processes keep plain connections (config/settings.py says why).
 
 After the database goes away, psycopg_pool retries each lost connection with a backoff that
 doubles without limit (1, 2, 4, 8, 16 s…). After a 10 s outage its next attempt can come
@@ -11,6 +15,20 @@ requirements.txt; its ``AttemptWithBackoff`` is what ``pool.py`` schedules attem
 from __future__ import annotations
 
 RECONNECT_MAX_DELAY = 2.0
+
+
+def web_pool_enable() -> None:
+    from django.conf import settings
+    from django.db import connections
+
+    database = settings.DATABASES["default"]
+    if not database["ENGINE"].endswith("postgresql") or "pool" in database.get("OPTIONS", {}):
+        return
+    connections["default"].close()  # nothing should be open yet; a plain one would bypass the pool
+    # The same dict every connection object of every thread reads its settings from.
+    database.setdefault("OPTIONS", {})["pool"] = dict(settings.ORCHESTRATOR_DB_POOL)
+    database["CONN_MAX_AGE"] = 0
+    reconnect_backoff_cap()
 
 
 def reconnect_backoff_cap() -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import logging
 from typing import Any
 
 from django.conf import settings
@@ -11,14 +12,18 @@ from django.db.models.fields.json import KT
 from django.utils import timezone
 from jsonschema import Draft202012Validator
 
+from orchestrator.engine.retries import error_summary, is_transient
 from orchestrator.engine.scheduler import graph_of, run_after_end, run_begin, run_lock, steps_cancel
 from orchestrator.errors import Conflict, ValidationFailed
 from orchestrator.ids import new_ids
 from orchestrator.input_limits import value_check
 from orchestrator.live.events import event_record
 from orchestrator.models import Tenant, User
+from orchestrator.security.redaction import redact_text
 from runs.models import RUN_TERMINAL, Run, RunStatus, RunTrigger, StepRun, StepStatus
 from workflows.models import Workflow, WorkflowStatus
+
+logger = logging.getLogger(__name__)
 
 ACTIVE_RUN_STATUSES = (RunStatus.RUNNING, RunStatus.PAUSED)
 HAND_TRIGGERS = (RunTrigger.MANUAL, RunTrigger.API, RunTrigger.RESUME)
@@ -193,11 +198,35 @@ def runs_admit(*, tenant_id: str, wait: bool = True) -> list[str]:
         run = run_lock(candidate["id"])
         if run.status != RunStatus.QUEUED:
             continue
-        run_begin(run)
+        try:
+            with transaction.atomic():  # a savepoint: a run that cannot begin fails alone
+                run_begin(run)
+        except Exception as exc:
+            if is_transient(exc):
+                raise  # the whole admission is tried again (its task retries; a request answers 503)
+            # A bug or a value the database refuses: left queued, the run would block its
+            # tenant's FIFO for good.
+            run_fail_to_start(run_id=run.id, exc=exc)
+            continue
         per_workflow[workflow_id] += 1
         tenant_active += 1
         started.append(run.id)
     return started
+
+
+def run_fail_to_start(*, run_id: str, exc: BaseException) -> None:
+    """Under the tenant's admission: a queued run whose start raised something other than an
+    outage fails with that error, its steps cancelled."""
+    run = run_lock(run_id)
+    message = redact_text(f"Internal error while starting the run: {error_summary(exc)}")
+    steps_cancel(run, "Cancelled: the run could not start.")
+    run.status = RunStatus.FAILED
+    run.completed_at = timezone.now()
+    run.error = message
+    run.save(update_fields=["status", "completed_at", "error"])
+    event_record(run=run, type="run_failed", data={"status": run.status, "duration_seconds": None, "error": message})
+    run_after_end(run)
+    logger.error("run %s could not start: %s", run_id, message, exc_info=exc)
 
 
 def _revoke_on_commit(task_ids: list[str]) -> None:

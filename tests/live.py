@@ -95,7 +95,7 @@ def start_server(env_overrides: dict[str, str] | None = None) -> tuple[str, subp
             stop_server(process)
             raise RuntimeError(f"the server exited with status {process.returncode}:\n{output}")
         try:
-            httpx.get(f"{base_url}/api/health", timeout=2.0)
+            httpx.get(f"{base_url}/api/health", timeout=5.0)  # a check may wait 1 s for the database
             return base_url, process
         except httpx.TransportError:
             time.sleep(0.1)

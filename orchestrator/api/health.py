@@ -13,9 +13,19 @@ from django.db import connection
 
 from orchestrator.engine.presence import workers_online
 
+# Health answers within a second or so even when the database is away, whatever the pool's
+# ORCHESTRATOR_DB_POOL_TIMEOUT (a request's wait for a busy pool).
+DATABASE_CHECK_TIMEOUT = 1.0
+
 
 def _check_database() -> tuple[str, str]:
     try:
+        pool = getattr(connection, "pool", None)
+        if pool is not None and connection.connection is None:
+            pool.open()
+            with pool.connection(timeout=DATABASE_CHECK_TIMEOUT) as conn:
+                conn.execute("SELECT 1")
+            return "ok", connection.vendor
         with connection.cursor() as cursor:
             cursor.execute("SELECT 1")
         return "ok", connection.vendor

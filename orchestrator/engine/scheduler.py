@@ -475,9 +475,11 @@ def run_after_end(run: Run) -> None:
     from orchestrator.engine.tasks import run_child_finished, runs_admit
 
     tenant_id, run_id, parent = run.tenant_id, run.id, run.parent_step_run_id
-    transaction.on_commit(lambda: runs_admit.delay(tenant_id))
+    # robust: a broker that stays away past the publish retries is logged, not raised into the
+    # committed transition; the reaper re-sends admission for runs left queued (sweeper._admit_lost).
+    transaction.on_commit(lambda: runs_admit.delay(tenant_id), robust=True)
     if parent:
-        transaction.on_commit(lambda: run_child_finished.delay(run_id))
+        transaction.on_commit(lambda: run_child_finished.delay(run_id), robust=True)
 
 
 def steps_cancel(run: Run, reason: str) -> list[str]:

@@ -185,8 +185,28 @@ def _admit_lost(now) -> int:
     return len(tenant_ids)
 
 
+def _child_ends_lost(now) -> int:
+    """Sub-runs that ended a while ago while their parent step still waits: the message that
+    tells the parent (``run_child_finished``) was lost; it is sent again (it acts once)."""
+    from orchestrator.engine.tasks import run_child_finished
+
+    cutoff = now - timedelta(seconds=settings.ORCHESTRATOR_REDISPATCH_AFTER_SECONDS / 10)
+    ended = Run.objects.filter(
+        parent_step_run__status=StepStatus.WAITING, status__in=RUN_TERMINAL, completed_at__lte=cutoff
+    ).values_list("id", flat=True)
+    child_ids = list(ended[:BATCH])
+    for child_id in child_ids:
+        run_child_finished.delay(child_id)
+    return len(child_ids)
+
+
 def reap_expired() -> dict[str, int]:
     now = timezone.now()
     expired = StepRun.objects.filter(status=StepStatus.RUNNING, lease_expires_at__lt=now).values_list("id", flat=True)
     reaped = sum(_reap_step(step_run_id, now) for step_run_id in list(expired[:BATCH]))
-    return {"reaped": reaped, "redispatched": _redispatch_lost(now), "admissions": _admit_lost(now)}
+    return {
+        "reaped": reaped,
+        "redispatched": _redispatch_lost(now),
+        "admissions": _admit_lost(now),
+        "child_ends": _child_ends_lost(now),
+    }

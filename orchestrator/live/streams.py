@@ -33,6 +33,7 @@ from typing import Any
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.db import connection
 from django.http import StreamingHttpResponse
 
 from orchestrator.live.events import event_payload
@@ -223,4 +224,10 @@ def run_stream_response(*, tenant_id: str, run_id: str, after: int, live: bool =
     )
     response["Cache-Control"] = "no-cache"
     response["X-Accel-Buffering"] = "no"  # nginx: pass each frame through at once
+    if live:
+        # The live stream reads through short calls of its own (each takes a pooled connection and
+        # gives it back). The connection the request's thread holds (authentication, the run) goes
+        # back to the pool now, not when the stream ends minutes later: open streams must not use
+        # up the web process's ORCHESTRATOR_DB_POOL_MAX_SIZE.
+        connection.close()
     return response

@@ -233,3 +233,72 @@ def _status_of(stack: Stack, path: str) -> int:
             return client.get(path).status_code
     except httpx.TransportError as exc:
         return 599 if "timed out" in str(exc) else 598
+
+
+def test_a_run_the_database_refuses_to_start_fails_instead_of_blocking_its_tenant(stack):
+    stack.sql(
+        """
+        CREATE OR REPLACE FUNCTION refuse_start() RETURNS trigger AS $$
+        BEGIN
+            IF NEW.status = 'running' AND NEW.inputs::text LIKE '%poison-start%' THEN
+                RAISE EXCEPTION 'refusing to start a poisoned run';
+            END IF;
+            RETURN NEW;
+        END $$ LANGUAGE plpgsql;
+        DROP TRIGGER IF EXISTS refuse_start ON runs_run;
+        CREATE TRIGGER refuse_start BEFORE UPDATE ON runs_run FOR EACH ROW EXECUTE FUNCTION refuse_start();
+        """
+    )
+    try:
+        workflow_id = stack.workflow(
+            {"name": "poison-start", "steps": [{"id": "only", "type": "transform", "config": {"value": 1}}]}
+        )
+        with stack.client() as client:
+            answers = [
+                client.post(f"/api/workflows/{workflow_id}/run", json={"input_data": {"x": value}})
+                for value in ("poison-start", "fine")
+            ]
+        assert [a.status_code for a in answers] == [202, 202], [a.text for a in answers]
+        poisoned, fine = (a.json()["run_id"] for a in answers)
+        statuses = stack.wait_for_runs([poisoned, fine], timeout=60)
+    finally:
+        stack.sql("DROP TRIGGER IF EXISTS refuse_start ON runs_run")
+    assert statuses == {poisoned: "failed", fine: "completed"}
+    ((error,),) = stack.sql("SELECT error FROM runs_run WHERE id = %s", (poisoned,))
+    assert "Internal error while starting the run" in error and "refusing to start a poisoned run" in error, error
+    assert stack.sql("SELECT status FROM runs_steprun WHERE run_id = %s", (poisoned,)) == [("cancelled",)]
+
+
+def test_open_event_streams_do_not_use_up_the_web_pool(stack):
+    workflow_id = stack.workflow(
+        {"name": "streams", "steps": [{"id": "hold", "type": "wait", "config": {"signal": "go"}}]}
+    )
+    with stack.client() as client:
+        run_id = client.post(f"/api/workflows/{workflow_id}/run", json={"input_data": {}}).json()["run_id"]
+    streams = POOL_MAX + 4
+    opened = threading.Semaphore(0)
+    frames: list[int] = []
+
+    def listen() -> None:
+        with stack.client(timeout=120) as client, client.stream("GET", f"/api/workflows/runs/{run_id}/stream") as r:
+            opened.release()
+            frames.append(sum(1 for line in r.iter_lines() if line.startswith("event:")))
+
+    listeners = [threading.Thread(target=listen, daemon=True) for _ in range(streams)]
+    for listener in listeners:
+        listener.start()
+    for _ in range(streams):
+        assert opened.acquire(timeout=60), "a stream did not open"
+    with ConnectionCounter(stack) as counter, stack.client() as client:
+        started = time.monotonic()
+        answer = client.get("/api/workflows")
+        took = time.monotonic() - started
+        cancelled = client.post(f"/api/workflows/runs/{run_id}/cancel", json={})
+    for listener in listeners:
+        listener.join(timeout=60)
+    print(
+        f"\n{streams} open streams: a list answered {answer.status_code} in {took:.2f} s; peak connections {counter.peak}"
+    )
+    assert answer.status_code == 200 and took < 10  # not the pool's 30 s wait
+    assert cancelled.status_code == 200, cancelled.text
+    assert len(frames) == streams and min(frames) >= 2  # each saw the run's events to its end

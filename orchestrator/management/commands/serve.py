@@ -85,8 +85,11 @@ class Command(BaseCommand):
     def _serve_embedded(self, host: str, port: int) -> None:
         import uvicorn
 
+        from orchestrator.dbpool import web_pool_enable
         from orchestrator.engine.embedded import start_embedded_worker
 
+        # Before the worker's threads connect: with PostgreSQL they share the web's pool.
+        web_pool_enable()
         stop_worker = start_embedded_worker(schedules=True)
         self.stdout.write(f"Serving on http://{host}:{port} (embedded: in-process broker, worker and beat)")
         try:
