@@ -8,8 +8,25 @@ May import anything; nothing imports it but the ``benchmark`` command.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+import uuid
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
+
+
+@contextmanager
+def private_queue() -> Iterator[str]:
+    """A queue of the section's own: its worker reads only that, and this process sends there
+    meanwhile, so a benchmark never takes (or feeds) another worker's tasks."""
+    from config.celery import app
+
+    queue = f"bench-{uuid.uuid4().hex[:8]}"
+    previous = app.conf.task_default_queue
+    app.conf.task_default_queue = queue
+    try:
+        yield queue
+    finally:
+        app.conf.task_default_queue = previous
 
 
 @dataclass(frozen=True)

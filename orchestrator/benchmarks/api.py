@@ -20,7 +20,7 @@ import httpx
 from django.conf import settings
 from django.core.management.base import CommandError
 
-from orchestrator.benchmarks import NEEDS_DISTRIBUTED, Measurement
+from orchestrator.benchmarks import NEEDS_DISTRIBUTED, Measurement, private_queue
 from orchestrator.benchmarks.engine import BenchWorker
 from orchestrator.benchmarks.events import BenchServer
 
@@ -144,21 +144,14 @@ def _big(client: httpx.Client, workflow_id: str) -> tuple[float, float]:
 def run() -> list[Measurement]:
     if settings.EMBEDDED:
         raise CommandError(NEEDS_DISTRIBUTED.format(section="api"))
-    from config.celery import app
-
-    queue = f"bench-{uuid.uuid4().hex[:8]}"
-    previous_queue = app.conf.task_default_queue
-    app.conf.task_default_queue = queue
-    try:
-        key, workflows = _setup()
+    key, workflows = _setup()
+    with private_queue() as queue:
         with BenchWorker(queue, extra_env=LIMITS), BenchServer(queue, extra_env=LIMITS, workers=True) as server:
             with httpx.Client(base_url=server.url, headers={"Authorization": f"Bearer {key}"}, timeout=60) as c:
                 _sequential(c, workflows["forty"])  # warm up: imports, connections, caches
                 sequential = statistics.median(_sequential(c, workflows["forty"]) for _ in range(REPEAT))
                 big = [_big(c, workflows["big"]) for _ in range(REPEAT)]
             accepted_rate, completed_rate, latencies = _throughput(server.url, key, workflows["three"])
-    finally:
-        app.conf.task_default_queue = previous_queue
     return [
         Measurement(
             key="runs_accepted_per_second",

@@ -24,7 +24,7 @@ from celery import chain, group
 from django.conf import settings
 from django.core.management.base import CommandError
 
-from orchestrator.benchmarks import NEEDS_DISTRIBUTED, Measurement
+from orchestrator.benchmarks import NEEDS_DISTRIBUTED, Measurement, private_queue
 
 CHAIN = 100
 LONG_CHAIN = 1000  # per-step cost must not grow with the size of the run
@@ -205,25 +205,17 @@ def _successor_latencies(run_ids: list[str]) -> list[float]:
 def run() -> list[Measurement]:
     if settings.EMBEDDED:
         raise CommandError(NEEDS_DISTRIBUTED.format(section="engine"))
-    from config.celery import app
-
-    queue = f"bench-{uuid.uuid4().hex[:8]}"
-    previous_queue = app.conf.task_default_queue
-    app.conf.task_default_queue = queue
-    try:
-        chain_wf, fan_wf, long_wf = _workflows()
-        chain_runs: list[str] = []
-        with BenchWorker(queue):
-            _raw_chain()  # warm both paths up: imports, connections, pools
-            _engine_run(chain_wf)
-            raw_chain = statistics.median(_raw_chain() for _ in range(REPEAT))
-            engine_chain = statistics.median(_engine_run(chain_wf, chain_runs) for _ in range(REPEAT))
-            engine_long = _engine_run(long_wf)
-            raw_fan = statistics.median(_raw_fan() for _ in range(REPEAT))
-            engine_fan = statistics.median(_engine_run(fan_wf) for _ in range(REPEAT))
-        latencies = sorted(_successor_latencies(chain_runs))
-    finally:
-        app.conf.task_default_queue = previous_queue
+    chain_wf, fan_wf, long_wf = _workflows()
+    chain_runs: list[str] = []
+    with private_queue() as queue, BenchWorker(queue):
+        _raw_chain()  # warm both paths up: imports, connections, pools
+        _engine_run(chain_wf)
+        raw_chain = statistics.median(_raw_chain() for _ in range(REPEAT))
+        engine_chain = statistics.median(_engine_run(chain_wf, chain_runs) for _ in range(REPEAT))
+        engine_long = _engine_run(long_wf)
+        raw_fan = statistics.median(_raw_fan() for _ in range(REPEAT))
+        engine_fan = statistics.median(_engine_run(fan_wf) for _ in range(REPEAT))
+    latencies = sorted(_successor_latencies(chain_runs))
     return [
         Measurement(
             key="per_step_overhead",

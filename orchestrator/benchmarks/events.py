@@ -32,7 +32,7 @@ from django.conf import settings
 from django.core.management.base import CommandError
 from django.db import connection
 
-from orchestrator.benchmarks import NEEDS_DISTRIBUTED, Measurement
+from orchestrator.benchmarks import NEEDS_DISTRIBUTED, Measurement, private_queue
 from orchestrator.benchmarks.engine import BenchWorker, child_env
 
 CHAIN = 100
@@ -158,7 +158,6 @@ def _release(run_id: str) -> None:
 def run() -> list[Measurement]:
     if settings.EMBEDDED:
         raise CommandError(NEEDS_DISTRIBUTED.format(section="events"))
-    from config.celery import app
     from orchestrator.models import Tenant, User
     from orchestrator.tenancy.authentication import token_pair_for
     from runs.models import RUN_TERMINAL
@@ -172,13 +171,10 @@ def run() -> list[Measurement]:
         steps.append({"id": f"s{i}", "type": "transform", "config": {"value": 1}, "depends_on": [steps[-1]["id"]]})
     workflow = workflow_create(user=user, definition={"steps": steps}, name=f"bench events {uuid.uuid4().hex[:8]}")
     token = token_pair_for(user)["access"]
-    queue = f"bench-{uuid.uuid4().hex[:8]}"
-    previous_queue = app.conf.task_default_queue
-    app.conf.task_default_queue = queue
     sse_samples: list[float] = []
     ws_samples: list[float] = []
     try:
-        with BenchWorker(queue), BenchServer(queue) as server:
+        with private_queue() as queue, BenchWorker(queue), BenchServer(queue) as server:
             for _ in range(RUNS):
                 run = run_create(workflow=workflow, inputs={}, trigger="api", user=user)
                 _wait_status(run.id, {"paused"})
@@ -188,7 +184,6 @@ def run() -> list[Measurement]:
                 sse_samples += sse
                 ws_samples += ws
     finally:
-        app.conf.task_default_queue = previous_queue
         workflow.delete()
     if len(sse_samples) != CHAIN * RUNS or len(ws_samples) != CHAIN * RUNS:
         raise CommandError(f"clients missed events: SSE {len(sse_samples)}, WebSocket {len(ws_samples)}")
