@@ -24,7 +24,10 @@ def web_pool_enable() -> None:
     database = settings.DATABASES["default"]
     if not database["ENGINE"].endswith("postgresql") or "pool" in database.get("OPTIONS", {}):
         return
-    connections["default"].close()  # nothing should be open yet; a plain one would bypass the pool
+    # Nothing should be open yet (a plain connection would bypass the pool). close() itself is
+    # refused in an event loop, where uvicorn's worker processes import this module.
+    if connections["default"].connection is not None:
+        connections["default"].close()
     # The same dict every connection object of every thread reads its settings from.
     database.setdefault("OPTIONS", {})["pool"] = dict(settings.ORCHESTRATOR_DB_POOL)
     database["CONN_MAX_AGE"] = 0

@@ -320,6 +320,7 @@ def v2_parsed(workflow: dict) -> dict:
 
 class ParseView(V2View):
     write_role = Role.VIEWER  # parsing saves nothing
+    openapi_errors = (422,)  # nothing to do found in the instruction
 
     @extend_schema(
         tags=[TAG],
