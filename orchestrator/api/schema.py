@@ -50,6 +50,7 @@ ERROR_DESCRIPTIONS = {
     "409": "Conflict with the current state (a duplicate name, a wrong state).",
     "413": "The body is over ORCHESTRATOR_MAX_BODY_BYTES.",
     "415": "Unsupported Content-Type.",
+    "422": "Understood, but nothing could be done with it (e.g. no action found in an instruction).",
     "429": "Rate limit exceeded; Retry-After says when to try again.",
     "503": "Unavailable.",
 }

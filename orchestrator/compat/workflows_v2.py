@@ -63,7 +63,7 @@ from runs.idempotency import idempotent
 from runs.models import Run, RunStatus
 from runs.selectors import run_get, run_list
 from runs.services import run_cancel, run_create
-from workflows.api.authoring_examples import PARSE_REQUEST, PARSE_RESPONSE
+from workflows.api.authoring_examples import PARSE_NOT_UNDERSTOOD, PARSE_REQUEST, PARSE_RESPONSE
 from workflows.api.authoring_serializers import ParseContextField
 from workflows.api.schedules import ScheduleCreateInput, ScheduleOutput, SchedulePatchInput
 from workflows.models import Schedule, Workflow, WorkflowStatus
@@ -320,7 +320,7 @@ def v2_parsed(workflow: dict) -> dict:
 
 class ParseView(V2View):
     write_role = Role.VIEWER  # parsing saves nothing
-    openapi_errors = (422,)  # nothing to do found in the instruction
+    openapi_errors = (404, 422)  # an unknown context.integration_id; nothing to do found in the instruction
 
     @extend_schema(
         tags=[TAG],
@@ -348,6 +348,17 @@ class ParseView(V2View):
                 },
                 response_only=True,
                 status_codes=["200"],
+            ),
+            OpenApiExample(
+                "Nonsense",
+                value={
+                    "success": False,
+                    "error": PARSE_NOT_UNDERSTOOD["error"]["message"],
+                    "code": PARSE_NOT_UNDERSTOOD["error"]["code"],
+                    "details": PARSE_NOT_UNDERSTOOD["error"]["details"],
+                },
+                response_only=True,
+                status_codes=["422"],
             ),
         ],
     )

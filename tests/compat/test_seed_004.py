@@ -331,6 +331,9 @@ def test_the_openapi_example_of_parse_is_what_it_answers(send, member_key, api_c
     assert operation["requestBody"]["content"]["application/json"]["examples"]["Seed004"]["value"] == documented.body
     shown = operation["responses"]["200"]["content"]["application/json"]["examples"]["Seed004ParsedByTheRules"]
     assert send(documented, member_key).json()["workflow"] == shown["value"]["workflow"]
+    nonsense = operation["responses"]["422"]["content"]["application/json"]["examples"]["Nonsense"]["value"]
+    broken = type(documented)("POST", documented.url, documented.headers, {"instruction": "asdfgh qwerty zxcvb"})
+    assert failure(send(broken, member_key), 422) == nonsense
 
 
 @pytest.mark.parametrize(

@@ -15,29 +15,22 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from orchestrator.api.schema import Error
 from orchestrator.authoring.code_export import language_check, workflow_code, workflow_code_archive
 from orchestrator.authoring.generation import generation_start
 from orchestrator.authoring.parse import workflow_parse
+from workflows.api import authoring_examples as ex
 from workflows.api import authoring_serializers as s
-from workflows.api.authoring_examples import GENERATE_OPS, GENERATE_PROMPT, PARSE_REQUEST, PARSE_RESPONSE
 from workflows.selectors import workflow_get
 
 TAG = ["Authoring"]
 NOT_UNDERSTOOD = OpenApiResponse(
+    Error,
     description="Nothing to do was found in the instruction (`instruction_not_understood`).",
-    examples=[
-        OpenApiExample(
-            "Nonsense",
-            value={
-                "error": {
-                    "code": "instruction_not_understood",
-                    "message": "Could not find anything to do in the instruction: name an action (fetch a URL, "
-                    "summarize, email someone, post to #channel, wait 2 hours, …).",
-                    "details": {"instruction": "asdfgh qwerty zxcvb"},
-                }
-            },
-        )
-    ],
+    examples=[OpenApiExample("Nonsense", value=ex.PARSE_NOT_UNDERSTOOD)],
+)
+LANGUAGE_ERROR = OpenApiExample(
+    "Unsupported language", value=ex.LANGUAGE_NOT_SUPPORTED, response_only=True, status_codes=["400"]
 )
 
 
@@ -56,6 +49,7 @@ class _AnyAccept:
 
 class WorkflowParseView(APIView):
     write_role = "viewer"  # parsing saves nothing
+    openapi_errors = (404,)  # context.integration_id names no integration of the tenant
 
     @extend_schema(
         tags=TAG,
@@ -71,14 +65,18 @@ class WorkflowParseView(APIView):
         request=s.ParseInput,
         responses={200: s.ParseOutput, 422: NOT_UNDERSTOOD},
         examples=[
-            OpenApiExample("Seed 004", value=PARSE_REQUEST, request_only=True),
+            OpenApiExample("Seed 004", value=ex.PARSE_REQUEST, request_only=True),
             OpenApiExample(
-                "Seed 004 parsed by the rules", value=PARSE_RESPONSE, response_only=True, status_codes=["200"]
+                "Seed 004 parsed by the rules", value=ex.PARSE_RESPONSE, response_only=True, status_codes=["200"]
             ),
             OpenApiExample(
                 "A template",
-                value={"instruction": "Set up an uptime check for https://example.com with a Slack alert"},
+                value=ex.PARSE_TEMPLATE_REQUEST,
                 request_only=True,
+            ),
+            OpenApiExample("Unknown integration", value=ex.PARSE_UNKNOWN_INTEGRATION_REQUEST, request_only=True),
+            OpenApiExample(
+                "Unknown integration", value=ex.PARSE_UNKNOWN_INTEGRATION, response_only=True, status_codes=["404"]
             ),
         ],
     )
@@ -125,13 +123,15 @@ class WorkflowGenerateView(_AnyAccept, APIView):
                 OpenApiTypes.STR,
                 examples=[
                     OpenApiExample(
-                        "Operations", value="".join(json.dumps(op) + "\n" for op in GENERATE_OPS), status_codes=["200"]
+                        "Operations",
+                        value="".join(json.dumps(op) + "\n" for op in ex.GENERATE_OPS),
+                        status_codes=["200"],
                     )
                 ],
             )
         },  # fmt: skip
         examples=[
-            OpenApiExample("Seed 002", value={"prompt": GENERATE_PROMPT}, request_only=True),
+            OpenApiExample("Seed 002", value={"prompt": ex.GENERATE_PROMPT}, request_only=True),
         ],
     )
     def post(self, request: Request) -> StreamingHttpResponse:
@@ -166,6 +166,20 @@ class WorkflowCodeView(_AnyAccept, APIView):
             (200, "text/x-python"): OpenApiTypes.STR,
             (200, "application/typescript"): OpenApiTypes.STR,
         },
+        examples=[
+            OpenApiExample(
+                "Python", value=ex.CODE_PYTHON, response_only=True, status_codes=["200"], media_type="text/x-python"
+            ),
+            OpenApiExample(
+                "TypeScript",
+                summary="?language=typescript",
+                value=ex.CODE_TYPESCRIPT,
+                response_only=True,
+                status_codes=["200"],
+                media_type="application/typescript",
+            ),
+            LANGUAGE_ERROR,
+        ],
     )
     def get(self, request: Request, workflow_id: str) -> HttpResponse:
         workflow = workflow_get(tenant=request.user.tenant, workflow_id=workflow_id)
@@ -181,8 +195,16 @@ class WorkflowDownloadView(_AnyAccept, APIView):
         tags=TAG,
         operation_id="workflows_download_retrieve",
         summary="A ZIP of the client program, a README and its requirements",
+        description=(
+            "`<slug>.zip` (`Content-Disposition: attachment`), one folder `<slug>/` named for the workflow: the "
+            "program of `GET /api/workflows/{id}/code` and a `README.md`, with `requirements.txt` (Python, standard "
+            "library only) or `package.json` and `tsconfig.json` (TypeScript). For the workflow of the template "
+            "install example: `my_custom_pipeline/run_my_custom_pipeline.py`, `my_custom_pipeline/README.md`, "
+            "`my_custom_pipeline/requirements.txt`."
+        ),
         parameters=[LANGUAGE],
         responses={(200, "application/zip"): OpenApiTypes.BINARY},
+        examples=[LANGUAGE_ERROR],
     )
     def get(self, request: Request, workflow_id: str) -> HttpResponse:
         workflow = workflow_get(tenant=request.user.tenant, workflow_id=workflow_id)

@@ -17,12 +17,14 @@ from orchestrator.authoring.templates import (
     template_list,
 )
 from orchestrator.errors import ValidationFailed
+from workflows.api import authoring_examples as ex
 from workflows.api import authoring_serializers as s
 from workflows.api.serializers import WorkflowOutput
 from workflows.models import TemplateCategory
 from workflows.selectors import workflow_get
 
 TAG = ["Templates"]
+NOT_FOUND = OpenApiExample("Not found", value=ex.TEMPLATE_NOT_FOUND, response_only=True, status_codes=["404"])
 
 
 def _valid(serializer_class: type, data: object) -> dict:
@@ -56,6 +58,15 @@ class TemplateListCreateView(APIView):
             OpenApiParameter("offset", int),
         ],
         responses=s.TemplateListOutput,
+        examples=[
+            OpenApiExample(
+                "Search",
+                summary="?search=uptime&limit=1",
+                value=ex.TEMPLATE_LIST_RESPONSE,
+                response_only=True,
+                status_codes=["200"],
+            )
+        ],
     )
     def get(self, request: Request) -> Response:
         params = request.query_params
@@ -74,15 +85,8 @@ class TemplateListCreateView(APIView):
         request=s.TemplateCreateInput,
         responses={201: s.TemplateCreatedOutput},
         examples=[
-            OpenApiExample(
-                "Save a workflow",
-                value={
-                    "workflow_id": "wf_01jd3k0000000000000000000",
-                    "name": "Our uptime check",
-                    "category": "monitoring",
-                },
-                request_only=True,
-            )
+            OpenApiExample("Save a workflow", value=ex.TEMPLATE_CREATE_REQUEST, request_only=True),
+            OpenApiExample("Saved", value=ex.TEMPLATE_CREATE_RESPONSE, response_only=True, status_codes=["201"]),
         ],
     )
     def post(self, request: Request) -> Response:
@@ -100,6 +104,12 @@ class TemplateDetailView(APIView):
         operation_id="workflow_templates_retrieve",
         summary="A template with its definition (by ID, or a built-in by slug)",
         responses=s.TemplateEnvelope,
+        examples=[
+            OpenApiExample(
+                "Built-in", summary="uptime-check", value=ex.TEMPLATE_RESPONSE, response_only=True, status_codes=["200"]
+            ),
+            NOT_FOUND,
+        ],
     )
     def get(self, request: Request, template_id: str) -> Response:
         template = template_get(tenant=request.user.tenant, template_id=template_id)
@@ -110,6 +120,16 @@ class TemplateDetailView(APIView):
         operation_id="workflow_templates_destroy",
         summary="Delete a tenant template (built-ins are read-only: 403)",
         responses={204: None},
+        examples=[
+            OpenApiExample(
+                "Built-in",
+                summary="Built-ins are read-only",
+                value=ex.TEMPLATE_BUILTIN_READ_ONLY,
+                response_only=True,
+                status_codes=["403"],
+            ),
+            NOT_FOUND,
+        ],
     )
     def delete(self, request: Request, template_id: str) -> Response:
         template_delete(template=template_get(tenant=request.user.tenant, template_id=template_id))
@@ -129,7 +149,7 @@ class TemplateInstallView(APIView):
         request=s.TemplateInstallInput,
         responses={201: s.TemplateInstalledOutput},
         examples=[
-            OpenApiExample("Seed 001", value={"name": "My custom pipeline"}, request_only=True),
+            OpenApiExample("Seed 001", value=ex.TEMPLATE_INSTALL_REQUEST, request_only=True),
             OpenApiExample(
                 "With inputs and integrations",
                 value={
@@ -141,10 +161,12 @@ class TemplateInstallView(APIView):
             ),
             OpenApiExample(
                 "Installed",
-                value={"workflow_id": "wf_abc123", "workflow": {"id": "wf_abc123", "name": "My custom pipeline"}},
+                summary="uptime-check installed",
+                value=ex.TEMPLATE_INSTALL_RESPONSE,
                 response_only=True,
                 status_codes=["201"],
             ),
+            NOT_FOUND,
         ],
     )
     def post(self, request: Request, template_id: str) -> Response:
