@@ -78,7 +78,13 @@ def test_a_redis_restart_mid_run_loses_no_run_and_no_live_event(stack_factory, r
     restarted_at = time.monotonic()
     in_flight |= side_effects.in_flight() | running_steps()
 
-    finished_at = wait_for_runs(run_ids, timeout=120)
+    try:
+        finished_at = wait_for_runs(run_ids, timeout=120)
+    except AssertionError as stuck:
+        logs = "\n".join(
+            f"--- {name}:\n{p.output()[marks[p] :][-6000:]}" for name, p in (("worker", worker), ("beat", beat))
+        )
+        raise AssertionError(f"{stuck}\n{logs}") from None
     sse.join()
     ws.join()
     print(
