@@ -46,6 +46,7 @@ from orchestrator.security.redaction import redact, redact_text
 from orchestrator.step_types import registry
 from orchestrator.step_types.execution import FanOut, StartChild, StepContext, StepError, Suspend
 from runs.models import RUN_TERMINAL, Run, RunStatus, StepRun, StepStatus
+from runs.statements import row_update
 
 logger = logging.getLogger(__name__)
 
@@ -265,7 +266,7 @@ def _attempt(
                 return chain.next if chain is not None else None
             if not claimed:
                 step_run.lease_expires_at = now + timedelta(seconds=settings.ORCHESTRATOR_STEP_LEASE_SECONDS)
-                step_run.save(update_fields=["status", "started_at", "due_at", "task_id", "lease_expires_at"])
+                row_update(step_run, ["status", "started_at", "due_at", "task_id", "lease_expires_at"])
     with Heartbeat(step_run.id, attempt, ctx):
         outcome = _execute(run, step_run, step, step_type, ctx)
         # Recorded while the heartbeat still renews the lease: retrying through a database
@@ -435,7 +436,7 @@ def _apply(run: Run, step_run: StepRun, step: dict, outcome: Outcome, ctx: StepC
     if outcome.skip_reason is not None:
         step_run.status = StepStatus.SKIPPED
         step_run.completed_at = _now()
-        step_run.save(update_fields=[*claim_fields, "completed_at"])
+        row_update(step_run, [*claim_fields, "completed_at"])
         event_record(run=run, type="step_skipped", step_id=step_run.step_id, data={"reason": outcome.skip_reason})
         _settled(run, step_run)
         return
@@ -446,18 +447,18 @@ def _apply(run: Run, step_run: StepRun, step: dict, outcome: Outcome, ctx: StepC
         except StepError as exc:
             error = exc
     if error is not None:
-        step_run.save(update_fields=claim_fields)
+        row_update(step_run, claim_fields)
         step_failed_or_retry(run, step_run, error)
         return
     if isinstance(result, Suspend):
-        step_run.save(update_fields=claim_fields)
+        row_update(step_run, claim_fields)
         _suspend(run, step_run, result)
         return
     if isinstance(result, (FanOut, StartChild)):
         from orchestrator.engine.loops import loop_start
         from orchestrator.engine.subruns import child_start
 
-        step_run.save(update_fields=claim_fields)
+        row_update(step_run, claim_fields)
         buffered, sequence = len(run._event_buffer), run.event_sequence
         try:
             with transaction.atomic():  # a savepoint: a refused start leaves nothing half-written
@@ -471,7 +472,7 @@ def _apply(run: Run, step_run: StepRun, step: dict, outcome: Outcome, ctx: StepC
     step_run.status = StepStatus.COMPLETED
     step_run.completed_at = _now()
     step_run.error = None
-    step_run.save(update_fields=[*claim_fields, "output", "completed_at", "error"])
+    row_update(step_run, [*claim_fields, "output", "completed_at", "error"])
     event_record(
         run=run,
         type="step_completed",
@@ -490,7 +491,7 @@ def _suspend(run: Run, step_run: StepRun, suspend: Suspend) -> None:
     step_run.due_at = suspend.due_at
     step_run.wait_signal = suspend.signal
     step_run.output = suspend.output
-    step_run.save(update_fields=["status", "due_at", "wait_signal", "output", "logs", "lease_expires_at"])
+    row_update(step_run, ["status", "due_at", "wait_signal", "output", "logs", "lease_expires_at"])
     data: dict[str, Any] = {"until": suspend.due_at.isoformat() if suspend.due_at else None}
     if suspend.signal:
         data["signal"] = suspend.signal
@@ -512,7 +513,7 @@ def step_failed_or_retry(run: Run, step_run: StepRun, error: StepError, *, logs:
     step_run.error = message
     if step_run.attempt < int(policy["max_attempts"]) and error.kind in retry_on:
         delay = _retry_delay(policy, step_run.attempt)
-        step_run.save(update_fields=["error", "logs"])
+        row_update(step_run, ["error", "logs"])
         event_record(
             run=run,
             type="step_retrying",
@@ -532,7 +533,7 @@ def step_failed_or_retry(run: Run, step_run: StepRun, error: StepError, *, logs:
     step_run.lease_expires_at = None
     if error.output is not None:
         step_run.output = error.output
-    step_run.save(update_fields=["status", "completed_at", "lease_expires_at", "error", "logs", "output"])
+    row_update(step_run, ["status", "completed_at", "lease_expires_at", "error", "logs", "output"])
     event_record(
         run=run,
         type="step_failed",

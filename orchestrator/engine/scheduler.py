@@ -34,6 +34,7 @@ from django.utils import timezone
 from orchestrator.definitions.expressions import ExpressionError, render
 from orchestrator.live.events import event_record
 from runs.models import STEP_TERMINAL, Run, RunStatus, RunTrigger, StepRun, StepStatus
+from runs.statements import row_update, step_outputs, with_held_writes
 
 logger = logging.getLogger(__name__)
 
@@ -228,17 +229,15 @@ def _claim_eager(run: Run, step_runs: list[StepRun]) -> list[StepRun]:
         return step_runs
     now = timezone.now()
     lease = now + timedelta(seconds=settings.ORCHESTRATOR_STEP_LEASE_SECONDS)
-    StepRun.objects.filter(id=step_run.id).update(
-        status=StepStatus.RUNNING,
-        attempt=F("attempt") + 1,
-        started_at=now,
-        task_id=chain.task_id,
-        lease_expires_at=lease,
-        due_at=None,
-        dispatched_at=now,
-    )
-    step_run.attempt += 1
+    # Under the run lock the row's attempt is the one just read back with the counters.
     step_run.status = StepStatus.RUNNING
+    step_run.attempt += 1
+    step_run.started_at = now
+    step_run.task_id = chain.task_id
+    step_run.lease_expires_at = lease
+    step_run.due_at = None
+    step_run.dispatched_at = now
+    row_update(step_run, ("status", "attempt", "started_at", "task_id", "lease_expires_at", "due_at", "dispatched_at"))
     event_record(run=run, type="step_started", step_id=step_run.step_id, data={"attempt": step_run.attempt})
     chain.take(step_run)
     return [s for s in step_runs if s is not step_run]
@@ -311,15 +310,21 @@ def _bump_dependants(run: Run, dependants: tuple[str, ...], ok: int, failed: int
 
 
 def _bump_returning(run: Run, dependants: tuple[str, ...], ok: int, failed: int) -> list[StepRun]:
-    """PostgreSQL: one round trip, the step IDs as one array parameter."""
+    """PostgreSQL: one round trip, the step IDs as one array parameter, carrying the
+    transition's held row writes (the settled step's own, typically)."""
     table = StepRun._meta.db_table
     match = "step_id = %s" if len(dependants) == 1 else "step_id = ANY(%s)"  # see _step_ids_q
+    targets = set(dependants)
     with connection.cursor() as cursor:
         cursor.execute(
-            f"UPDATE {table} SET deps_settled = deps_settled + 1, deps_succeeded = deps_succeeded + %s, "
-            f"deps_failed = deps_failed + %s WHERE run_id = %s AND parent_id IS NULL AND {match} "
-            f"RETURNING {', '.join(_BUMP_COLUMNS)}",
-            [ok, failed, run.id, dependants[0] if len(dependants) == 1 else list(dependants)],
+            *with_held_writes(
+                f"UPDATE {table} SET deps_settled = deps_settled + 1, deps_succeeded = deps_succeeded + %s, "
+                f"deps_failed = deps_failed + %s WHERE run_id = %s AND parent_id IS NULL AND {match} "
+                f"RETURNING {', '.join(_BUMP_COLUMNS)}",
+                [ok, failed, run.id, dependants[0] if len(dependants) == 1 else list(dependants)],
+                # A held write of one of these rows (or of a row whose step is unknown) goes first.
+                lambda model, step_id: model is StepRun and (step_id is None or step_id in targets),
+            )
         )
         rows = cursor.fetchall()
     return [StepRun.from_db(connection.alias, _BUMP_COLUMNS, row) for row in rows]
@@ -406,14 +411,15 @@ def run_context(run: Run, step_ids: set[str] | None = None) -> dict[str, Any]:
     ``step_ids`` limits which steps are loaded (a step only reads what its
     templates name), which keeps a 1,000-step fan-in cheap.
     """
-    # No ORDER BY: the model's default ordering joins the run's table and sorts, for a dict.
-    rows = StepRun.objects.filter(run_id=run.id, parent__isnull=True).order_by()
-    if step_ids is not None:
-        rows = rows.filter(_step_ids_q(step_ids)) if step_ids else rows.none()
-    steps = {
-        r.step_id: {"output": r.output, "status": r.status, "error": r.error}
-        for r in rows.only("step_id", "output", "status", "error")
-    }
+    if step_ids is None:
+        # No ORDER BY: the model's default ordering joins the run's table and sorts, for a dict.
+        rows = StepRun.objects.filter(run_id=run.id, parent__isnull=True).order_by()
+        steps = {
+            r.step_id: {"output": r.output, "status": r.status, "error": r.error}
+            for r in rows.only("step_id", "output", "status", "error")
+        }
+    else:
+        steps = step_outputs(run.id, step_ids)
     return {
         "input": run.inputs,
         "steps": steps,

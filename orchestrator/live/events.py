@@ -23,6 +23,7 @@ from django.utils import timezone
 
 from orchestrator.security.redaction import redact
 from runs.models import Event, Run
+from runs.statements import events_write, writes_deferred
 
 
 def event_record(*, run: Run, type: str, step_id: str | None = None, data: dict | None = None) -> Event:
@@ -74,31 +75,26 @@ def _event(run: Run, sequence: int, type: str, step_id: str | None, data: dict |
 def events_buffered(run: Run) -> Iterator[None]:
     """Under the run's row lock (``run_lock``): buffer this transition's events.
 
-    On a clean exit they are inserted at once and the run's counters written
-    with one UPDATE that checks no one else moved the sequence meanwhile. On an
+    On a clean exit they are inserted at once, with the run's counters, by
+    ``events_write``, which checks no one else moved the sequence meanwhile. On an
     exception nothing is written: the transaction is rolled back anyway.
     """
     start = run.event_sequence
     run._event_buffer = []
-    try:
-        yield
-        events = run._event_buffer
-    finally:
-        del run._event_buffer
-    steps_remaining = getattr(run, "_steps_remaining_dirty", None)
-    if not events and steps_remaining is None:
-        return
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"UPDATE {Run._meta.db_table} SET event_sequence = %s, steps_remaining = COALESCE(%s, steps_remaining) "
-            "WHERE id = %s AND event_sequence = %s",
-            [run.event_sequence, steps_remaining, run.id, start],
-        )
-        if cursor.rowcount != 1:  # someone wrote events without holding the run lock: a bug, never a gap
+    with writes_deferred():  # the transition's row writes travel with its events
+        try:
+            yield
+            events = run._event_buffer
+        finally:
+            del run._event_buffer
+        steps_remaining = getattr(run, "_steps_remaining_dirty", None)
+        if not events and steps_remaining is None:
+            return
+        # Someone wrote events without holding the run lock: a bug, never a gap.
+        if not events_write(run, events, start, steps_remaining):
             raise RuntimeError(f"run {run.id}: event sequence moved under a buffered transition")
     run.__dict__.pop("_steps_remaining_dirty", None)
     if events:
-        Event.objects.bulk_create(events)
         transaction.on_commit(lambda: [event_publish(event) for event in events])
 
 

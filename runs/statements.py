@@ -1,0 +1,186 @@
+"""The step hot path's statements, compiled once per process instead of once per call.
+
+A step runs a handful of statements (its row's update, its events, its dependants'
+counters). Built by the ORM, each costs about a millisecond of Python on a small
+machine (compiling the query, not running it), which was most of a step's time. These
+build the same SQL from the models' metadata once, cache it by shape, and adapt values
+with each field's own ``get_db_prep_save``, so they work on PostgreSQL and SQLite alike
+and store exactly what ``Model.save`` would.
+
+Inside ``writes_deferred`` (a buffered transition, on PostgreSQL) ``row_update`` holds
+its write, and the next statement that can carry it (the dependants' counters, or the
+transition's events) sends it in the same round trip as a data-modifying CTE. Any other
+statement flushes the held writes first, so nothing ever reads around them.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from functools import lru_cache
+from typing import Any
+
+from django.db import connection
+from django.db.models import Model
+
+from runs.models import Event, Run, StepRun
+
+
+def _quote(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _fields(model: type[Model], names: tuple[str, ...]) -> list:
+    return [model._meta.get_field(name) for name in names]
+
+
+@lru_cache(maxsize=256)
+def _update_sql(model: type[Model], names: tuple[str, ...]) -> str:
+    sets = ", ".join(f"{_quote(f.column)} = %s" for f in _fields(model, names))
+    return f"UPDATE {_quote(model._meta.db_table)} SET {sets} WHERE {_quote(model._meta.pk.column)} = %s"
+
+
+# (model, pk, the row's step_id or None) → {field name: value ready for the database}; rows,
+# not statements, so that two writes of one row merge (a statement must not write a row twice).
+Held = dict[tuple[type[Model], Any, Any], dict[str, Any]]
+
+
+def row_update(instance: Model, names: Iterable[str]) -> int | None:
+    """``instance.save(update_fields=names)`` without the ORM's per-call compilation. Inside
+    ``writes_deferred`` the write is held (and ``None`` answered); else the row count."""
+    model = type(instance)
+    values = {f.name: f.get_db_prep_save(f.pre_save(instance, False), connection) for f in _fields(model, tuple(names))}
+    held: Held | None = getattr(connection, "_held_writes", None)
+    if held is not None:
+        held.setdefault((model, instance.pk, instance.__dict__.get("step_id")), {}).update(values)
+        return None
+    sql, params = _row_update_statement(model, instance.pk, values)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount
+
+
+def _row_update_statement(model: type[Model], pk: Any, values: dict[str, Any]) -> tuple[str, list]:
+    return _update_sql(model, tuple(values)), [*values.values(), pk]
+
+
+@contextmanager
+def writes_deferred() -> Iterator[None]:
+    """Hold ``row_update`` writes until a statement carries them (``with_held_writes``) or
+    any other statement runs; whatever is left is written on a clean exit. PostgreSQL only
+    (elsewhere the writes run at once); an exception drops them with the transaction."""
+    if connection.vendor != "postgresql" or getattr(connection, "_held_writes", None) is not None:
+        yield
+        return
+    held: Held = {}
+
+    def flush_first(execute, sql, params, many, context):
+        if held:
+            _flush(held)
+        return execute(sql, params, many, context)
+
+    connection._held_writes = held
+    try:
+        with connection.execute_wrapper(flush_first):
+            yield
+            if held:
+                _flush(held)
+    finally:
+        del connection._held_writes
+
+
+def _flush(held: Held) -> None:
+    statements = [_row_update_statement(model, pk, values) for (model, pk, _), values in held.items()]
+    held.clear()  # before executing: this statement passes through flush_first too
+    sql, params = _ctes(statements, "SELECT 1")
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+
+
+def with_held_writes(
+    sql: str, params: list, touches: Callable[[type[Model], Any], bool] = lambda model, step_id: False
+) -> tuple[str, list]:
+    """``sql`` with the held writes in front as CTEs. A data-modifying CTE's effect is not
+    visible to the statement it prefixes, and one statement must not write a row twice:
+    ``sql`` must not read what they write, and ``touches(model, step_id)`` names the rows it
+    writes itself; if a held write may be one of those, everything held is flushed first."""
+    held: Held | None = getattr(connection, "_held_writes", None)
+    if not held:
+        return sql, params
+    if any(touches(model, step_id) for model, _, step_id in held):
+        _flush(held)
+        return sql, params
+    statements = [_row_update_statement(model, pk, values) for (model, pk, _), values in held.items()]
+    held.clear()
+    return _ctes(statements, sql, params)
+
+
+def _ctes(statements: list[tuple[str, list]], sql: str, params: list | None = None) -> tuple[str, list]:
+    names = [f"w{i} AS ({statement})" for i, (statement, _) in enumerate(statements)]
+    if sql.startswith("WITH "):  # merge with the statement's own CTEs
+        head, sql = ", ".join(names) + ", ", sql[len("WITH ") :]
+    else:
+        head = ", ".join(names) + " "
+    return "WITH " + head + sql, [p for _, ps in statements for p in ps] + list(params or [])
+
+
+@lru_cache(maxsize=64)
+def _insert_sql(model: type[Model], rows: int) -> tuple[str, tuple]:
+    fields = tuple(f for f in model._meta.concrete_fields)
+    columns = ", ".join(_quote(f.column) for f in fields)
+    one = "(" + ", ".join(["%s"] * len(fields)) + ")"
+    return f"INSERT INTO {_quote(model._meta.db_table)} ({columns}) VALUES " + ", ".join([one] * rows), fields
+
+
+def _insert_values(objs: Sequence[Model], fields: tuple) -> list:
+    return [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
+
+
+def events_write(run: Run, events: list[Event], start: int, steps_remaining: int | None) -> bool:
+    """A buffered transition's events and the run's counters, checked against ``start`` (the
+    sequence the transition began from): one statement on PostgreSQL, two elsewhere. Answers
+    whether the run's sequence was still ``start``."""
+    update = (
+        f"UPDATE {_quote(Run._meta.db_table)} SET event_sequence = %s, "
+        "steps_remaining = COALESCE(%s, steps_remaining) WHERE id = %s AND event_sequence = %s"
+    )
+    update_params = [run.event_sequence, steps_remaining, run.id, start]
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # One round trip, with the transition's held row writes. A data-modifying CTE always
+            # runs, so a moved sequence would still write them; the caller raises then, and the
+            # transaction rolls back.
+            sql, params = update, update_params
+            if events:
+                insert, fields = _insert_sql(Event, len(events))
+                sql, params = f"WITH e AS ({insert}) {update}", [*_insert_values(events, fields), *update_params]
+            cursor.execute(*with_held_writes(sql, params, lambda model, step_id: model is Run))
+            return cursor.rowcount == 1
+        cursor.execute(update, update_params)
+        moved = cursor.rowcount != 1
+        if events and not moved:
+            insert, fields = _insert_sql(Event, len(events))
+            cursor.execute(insert, _insert_values(events, fields))
+        return not moved
+
+
+def step_outputs(run_id: str, step_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
+    """The top-level rows of these steps as the template context reads them."""
+    ids = list(step_ids)
+    if not ids:
+        return {}
+    table = _quote(StepRun._meta.db_table)
+    # One ID is an equality, which always uses both columns of the (run, step_id) index.
+    match = "step_id = %s" if len(ids) == 1 else f"step_id IN ({', '.join(['%s'] * len(ids))})"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT step_id, output, status, error FROM {table} WHERE run_id = %s AND parent_id IS NULL AND {match}",
+            [run_id, *ids],
+        )
+        rows = cursor.fetchall()
+    # Django's cursor hands JSON columns back as text on both databases.
+    return {
+        step_id: {"output": json.loads(output) if isinstance(output, str) else output, "status": status, "error": error}
+        for step_id, output, status, error in rows
+    }
