@@ -197,6 +197,9 @@ class EagerChain:
         self.task_id, self.steps_left, self.soft_limit = task_id, steps, soft_limit
         self.until = time.monotonic() + seconds
         self.next: tuple[str, int] | None = None
+        # What the steps this task settled left for the template context, by step ID: a
+        # settled step's row never changes again, so the successor needs not read it back.
+        self.known: dict[str, dict[str, Any]] = {}
 
     @classmethod
     def for_task(cls, task_id: str) -> EagerChain | None:
@@ -232,6 +235,7 @@ def _attempt(
     ``claimed``: the step was claimed eagerly for this task (already ``running``)."""
     if chain is not None:
         chain.next = None
+    early = None if claimed else _inline_early(run_id, step_run_id, attempt, chain)
     with transaction.atomic():
         # The run's lock first, as every other transition of a run takes it (cancel, sweeper,
         # reaper): taking the step's row first would deadlock against them. One statement.
@@ -250,7 +254,7 @@ def _attempt(
         now = _now()
         step = step_definition(run, step_run)
         step_type = registry.get(step["type"])
-        ctx = _context_for(run, step_run, step, attempt)
+        ctx = early.ctx if early is not None else _context_for(run, step_run, step, attempt)
         with events_buffered(run):
             if not claimed:
                 step_run.status = StepStatus.RUNNING
@@ -262,13 +266,18 @@ def _attempt(
                 if claimed:
                     step_run.started_at = now  # when it began to run, not when it was claimed
                 run._eager = chain
-                _apply(run, step_run, step, _execute(run, step_run, step, step_type, ctx), ctx)
+                if early is not None:
+                    step_run.input = early.input
+                    outcome = early.outcome
+                else:
+                    outcome = _execute(run, step_run, step, step_type, ctx, chain)
+                _apply(run, step_run, step, outcome, ctx)
                 return chain.next if chain is not None else None
             if not claimed:
                 step_run.lease_expires_at = now + timedelta(seconds=settings.ORCHESTRATOR_STEP_LEASE_SECONDS)
                 row_update(step_run, ["status", "started_at", "due_at", "task_id", "lease_expires_at"])
     with Heartbeat(step_run.id, attempt, ctx):
-        outcome = _execute(run, step_run, step, step_type, ctx)
+        outcome = _execute(run, step_run, step, step_type, ctx, chain)
         # Recorded while the heartbeat still renews the lease: retrying through a database
         # outage must not look like a dead worker to the reaper (which would run it again).
         try:
@@ -281,6 +290,37 @@ def _attempt(
                 raise  # the task is sent again; the reaper takes the step back if that fails too
             step_run_fail_unexpected(step_run_id=step_run.id, attempt=attempt, exc=exc)
             return None
+
+
+@dataclass
+class Early:
+    """An inline step's outcome, worked out before its run's lock was taken."""
+
+    outcome: Outcome
+    ctx: StepContext
+    input: Any
+
+
+def _inline_early(run_id: str, step_run_id: str, attempt: int, chain: EagerChain | None) -> Early | None:
+    """A queued step of an ``inline`` (pure) type is executed before its run's lock is taken,
+    so that the lock is held only to record it: the steps of a wide fan-out, which all record
+    under one run's lock, then spend that lock on their writes, not on reading their context
+    and rendering. Safe: a queued step's dependencies have settled and its run's input never
+    changes, so its context is final, and executing it has no effect outside the outcome,
+    which the caller uses only if the step is still queued for this attempt under the lock.
+    ``None`` (decide under the lock, as other types) when the step is not queued for it."""
+    run, step_run = run_step_lock(run_id, step_run_id, lock=False)
+    if run is None or run.status not in (RunStatus.RUNNING, RunStatus.PAUSED):
+        return None
+    if step_run.attempt != attempt or step_run.status != StepStatus.QUEUED:
+        return None
+    step = step_definition(run, step_run)
+    step_type = registry.get(step["type"])
+    if not getattr(step_type, "inline", False):
+        return None
+    ctx = _context_for(run, step_run, step, attempt)
+    outcome = _execute(run, step_run, step, step_type, ctx, chain)
+    return Early(outcome=outcome, ctx=ctx, input=step_run.input)
 
 
 def _record(
@@ -373,11 +413,13 @@ def _context_for(run: Run, step_run: StepRun, step: dict, attempt: int) -> StepC
     )
 
 
-def _execute(run: Run, step_run: StepRun, step: dict, step_type: Any, ctx: StepContext) -> Outcome:
+def _execute(
+    run: Run, step_run: StepRun, step: dict, step_type: Any, ctx: StepContext, chain: EagerChain | None = None
+) -> Outcome:
     """Render the config over the context and execute; never raises for a step's own failure.
     The rendered (redacted) config is kept on ``step_run.input`` and saved with the outcome."""
     try:
-        context = run_context(run, _steps_read_by(step))
+        context = run_context(run, _steps_read_by(step), known=chain.known if chain is not None else None)
         if step_run.parent_id is not None:
             context["item"] = (step_run.input or {}).get("item")
             context["index"] = step_run.iteration
@@ -420,6 +462,9 @@ def _logs(ctx: StepContext, existing: str = "") -> str:
 
 
 def _settled(run: Run, step_run: StepRun) -> None:
+    chain = getattr(run, "_eager", None)
+    if chain is not None and step_run.parent_id is None:
+        chain.known[step_run.step_id] = {"output": step_run.output, "status": step_run.status, "error": step_run.error}
     if step_run.parent_id is not None:
         from orchestrator.engine.loops import loop_iteration_settled
 
