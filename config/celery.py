@@ -4,7 +4,7 @@ import logging
 import os
 
 from celery import Celery
-from celery.signals import beat_init, worker_init
+from celery.signals import beat_init, task_prerun, worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings")
 
@@ -40,6 +40,16 @@ def _refuse_insecure_worker(sender=None, **kwargs) -> None:
 @beat_init.connect
 def _refuse_insecure_beat(**kwargs) -> None:
     _refuse("beat")
+
+
+@task_prerun.connect
+def _connection_checked(**kwargs) -> None:
+    """Connections live across tasks (CELERY_DB_REUSE_MAX): before each task, Django's rule for a
+    request: a connection that failed its health check, errored, or outlived CONN_MAX_AGE is
+    closed, and the task opens a new one (after a database restart, say)."""
+    from django.db import close_old_connections
+
+    close_old_connections()
 
 
 class _QuietClock(logging.Filter):

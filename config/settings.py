@@ -267,6 +267,12 @@ CELERY_TASK_REJECT_ON_WORKER_LOST = True
 CELERY_WORKER_PREFETCH_MULTIPLIER = 1
 CELERY_WORKER_CANCEL_LONG_RUNNING_TASKS_ON_CONNECTION_LOSS = True
 CELERY_BROKER_CONNECTION_RETRY_ON_STARTUP = True
+# Celery's Django fixup closes every database connection before and after each task unless this
+# is set (celery#9824 reverted honouring CONN_MAX_AGE): a new PostgreSQL connection per step,
+# 5-10 ms, more than the step itself. With it, a worker process keeps its connection for this
+# many tasks; config/celery.py checks it before each task as Django does before a request
+# (closed when unusable, or older than CONN_MAX_AGE).
+CELERY_DB_REUSE_MAX = 1000
 # Sending a task retries a broker hiccup for ~10 s (Celery's default gives up after ~1 s).
 CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 10, "interval_start": 0.1, "interval_step": 0.5, "interval_max": 2}
 # Redis redelivers an unacked task after this; every countdown we use stays far below it.

@@ -16,6 +16,7 @@ statement flushes the held writes first, so nothing ever reads around them.
 from __future__ import annotations
 
 import json
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from functools import lru_cache
@@ -24,7 +25,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Model
 
-from runs.models import Event, Run, StepRun
+from runs.models import STEP_TERMINAL, Event, Run, StepRun
 
 
 def _quote(name: str) -> str:
@@ -165,22 +166,44 @@ def events_write(run: Run, events: list[Event], start: int, steps_remaining: int
         return not moved
 
 
+# Rows of settled steps as the context reads them, by (run ID, step ID), in this process. A
+# settled step's row never changes again (a resumed run is a new run), so the thousand steps
+# of a fan-out read their common upstream once per worker process, not once each. Small
+# outputs only, kept as text and parsed per use: no two steps share one mutable value.
+_SETTLED: OrderedDict[tuple[str, str], tuple[str | None, str, str | None]] = OrderedDict()
+_SETTLED_ROWS = 512
+_SETTLED_TEXT = 64 * 1024
+
+
 def step_outputs(run_id: str, step_ids: Iterable[str]) -> dict[str, dict[str, Any]]:
     """The top-level rows of these steps as the template context reads them."""
-    ids = list(step_ids)
-    if not ids:
-        return {}
-    table = _quote(StepRun._meta.db_table)
-    # One ID is an equality, which always uses both columns of the (run, step_id) index.
-    match = "step_id = %s" if len(ids) == 1 else f"step_id IN ({', '.join(['%s'] * len(ids))})"
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"SELECT step_id, output, status, error FROM {table} WHERE run_id = %s AND parent_id IS NULL AND {match}",
-            [run_id, *ids],
-        )
-        rows = cursor.fetchall()
-    # Django's cursor hands JSON columns back as text on both databases.
+    rows: dict[str, tuple[str | None, str, str | None]] = {}
+    missing = []
+    for step_id in step_ids:
+        cached = _SETTLED.get((run_id, step_id))
+        if cached is None:
+            missing.append(step_id)
+        else:
+            rows[step_id] = cached
+    if missing:
+        table = _quote(StepRun._meta.db_table)
+        # One ID is an equality, which always uses both columns of the (run, step_id) index.
+        match = "step_id = %s" if len(missing) == 1 else f"step_id IN ({', '.join(['%s'] * len(missing))})"
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"SELECT step_id, output, status, error FROM {table} "
+                f"WHERE run_id = %s AND parent_id IS NULL AND {match}",
+                [run_id, *missing],
+            )
+            fetched = cursor.fetchall()
+        for step_id, output, status, error in fetched:
+            # Django's cursor hands JSON columns back as text on both databases.
+            rows[step_id] = (output, status, error)
+            if status in STEP_TERMINAL and (output is None or isinstance(output, str) and len(output) <= _SETTLED_TEXT):
+                _SETTLED[(run_id, step_id)] = (output, status, error)
+                if len(_SETTLED) > _SETTLED_ROWS:
+                    _SETTLED.popitem(last=False)
     return {
         step_id: {"output": json.loads(output) if isinstance(output, str) else output, "status": status, "error": error}
-        for step_id, output, status, error in rows
+        for step_id, (output, status, error) in rows.items()
     }

@@ -235,7 +235,6 @@ def _attempt(
     ``claimed``: the step was claimed eagerly for this task (already ``running``)."""
     if chain is not None:
         chain.next = None
-    early = None if claimed else _inline_early(run_id, step_run_id, attempt, chain)
     with transaction.atomic():
         # The run's lock first, as every other transition of a run takes it (cancel, sweeper,
         # reaper): taking the step's row first would deadlock against them. One statement.
@@ -254,7 +253,7 @@ def _attempt(
         now = _now()
         step = step_definition(run, step_run)
         step_type = registry.get(step["type"])
-        ctx = early.ctx if early is not None else _context_for(run, step_run, step, attempt)
+        ctx = _context_for(run, step_run, step, attempt)
         with events_buffered(run):
             if not claimed:
                 step_run.status = StepStatus.RUNNING
@@ -266,12 +265,7 @@ def _attempt(
                 if claimed:
                     step_run.started_at = now  # when it began to run, not when it was claimed
                 run._eager = chain
-                if early is not None:
-                    step_run.input = early.input
-                    outcome = early.outcome
-                else:
-                    outcome = _execute(run, step_run, step, step_type, ctx, chain)
-                _apply(run, step_run, step, outcome, ctx)
+                _apply(run, step_run, step, _execute(run, step_run, step, step_type, ctx, chain), ctx)
                 return chain.next if chain is not None else None
             if not claimed:
                 step_run.lease_expires_at = now + timedelta(seconds=settings.ORCHESTRATOR_STEP_LEASE_SECONDS)
@@ -290,37 +284,6 @@ def _attempt(
                 raise  # the task is sent again; the reaper takes the step back if that fails too
             step_run_fail_unexpected(step_run_id=step_run.id, attempt=attempt, exc=exc)
             return None
-
-
-@dataclass
-class Early:
-    """An inline step's outcome, worked out before its run's lock was taken."""
-
-    outcome: Outcome
-    ctx: StepContext
-    input: Any
-
-
-def _inline_early(run_id: str, step_run_id: str, attempt: int, chain: EagerChain | None) -> Early | None:
-    """A queued step of an ``inline`` (pure) type is executed before its run's lock is taken,
-    so that the lock is held only to record it: the steps of a wide fan-out, which all record
-    under one run's lock, then spend that lock on their writes, not on reading their context
-    and rendering. Safe: a queued step's dependencies have settled and its run's input never
-    changes, so its context is final, and executing it has no effect outside the outcome,
-    which the caller uses only if the step is still queued for this attempt under the lock.
-    ``None`` (decide under the lock, as other types) when the step is not queued for it."""
-    run, step_run = run_step_lock(run_id, step_run_id, lock=False)
-    if run is None or run.status not in (RunStatus.RUNNING, RunStatus.PAUSED):
-        return None
-    if step_run.attempt != attempt or step_run.status != StepStatus.QUEUED:
-        return None
-    step = step_definition(run, step_run)
-    step_type = registry.get(step["type"])
-    if not getattr(step_type, "inline", False):
-        return None
-    ctx = _context_for(run, step_run, step, attempt)
-    outcome = _execute(run, step_run, step, step_type, ctx, chain)
-    return Early(outcome=outcome, ctx=ctx, input=step_run.input)
 
 
 def _record(

@@ -92,24 +92,22 @@ _RUN_LOCK_COLUMNS = [f.column for f in Run._meta.concrete_fields if f.name != "d
 _STEP_COLUMNS = [f.column for f in StepRun._meta.concrete_fields]
 
 
-def run_step_lock(run_id: str, step_run_id: str, *, lock: bool = True) -> tuple[Run | None, StepRun | None]:
+def run_step_lock(run_id: str, step_run_id: str) -> tuple[Run | None, StepRun | None]:
     """``run_lock`` and the step's row lock in one statement (PostgreSQL): one round trip
     instead of two. The run's row is locked before the step's (the order of the FROM list,
     which PostgreSQL's row marks follow), as every other transition takes them. ``(None,
     None)`` when either row is gone. Other databases: the two reads, under the database's
-    write lock. ``lock=False``: the same read, locking nothing."""
+    write lock."""
     if connection.vendor != "postgresql":
-        runs = Run.objects.select_for_update(no_key=True) if lock else Run.objects
-        step_runs = StepRun.objects.select_for_update(no_key=True) if lock else StepRun.objects
-        run = runs.defer("definition").filter(id=run_id).first()
-        step_run = step_runs.filter(id=step_run_id).first() if run else None
+        run = Run.objects.select_for_update(no_key=True).defer("definition").filter(id=run_id).first()
+        step_run = StepRun.objects.select_for_update(no_key=True).filter(id=step_run_id).first() if run else None
         return (run, step_run) if step_run is not None else (None, None)
     run_cols = ", ".join(f"r.{c}" for c in _RUN_LOCK_COLUMNS)
     step_cols = ", ".join(f"s.{c}" for c in _STEP_COLUMNS)
     with connection.cursor() as cursor:
         cursor.execute(
             f"SELECT {run_cols}, {step_cols} FROM {Run._meta.db_table} r JOIN {StepRun._meta.db_table} s "
-            "ON s.run_id = r.id WHERE r.id = %s AND s.id = %s" + (" FOR NO KEY UPDATE" if lock else ""),
+            "ON s.run_id = r.id WHERE r.id = %s AND s.id = %s FOR NO KEY UPDATE",
             [run_id, step_run_id],
         )
         row = cursor.fetchone()
