@@ -31,6 +31,7 @@ class ApiKeyAuthentication(BaseAuthentication):
         # A key acts as its creator within the key's tenant: not if the creator left it.
         if key is None or not key.user.is_active or key.user.tenant_id != key.tenant_id:
             raise exceptions.AuthenticationFailed("Invalid, expired or revoked API key.")
+        key.user.tenant = key.tenant  # the same row (checked above), already read: views use user.tenant
         return key.user, key
 
     def authenticate_header(self, request: Request) -> str:

@@ -17,10 +17,11 @@ from orchestrator.engine.scheduler import graph_of, run_after_end, run_begin, ru
 from orchestrator.errors import Conflict, ValidationFailed
 from orchestrator.ids import new_ids
 from orchestrator.input_limits import value_check
-from orchestrator.live.events import event_record
-from orchestrator.models import Tenant, User
+from orchestrator.live.events import event_record, events_buffered
+from orchestrator.models import User
 from orchestrator.security.redaction import redact_text
 from runs.models import RUN_TERMINAL, Run, RunStatus, RunTrigger, StepRun, StepStatus
+from runs.statements import row_insert, tenant_lock
 from workflows.models import Workflow, WorkflowStatus
 
 logger = logging.getLogger(__name__)
@@ -102,7 +103,7 @@ def run_create(
     definition = workflow.definition
     inputs = inputs_validate(schema=definition.get("inputs") or {}, inputs=inputs if inputs is not None else {})
     steps = definition.get("steps", [])
-    run = Run.objects.create(
+    run = Run(
         tenant_id=workflow.tenant_id,
         workflow=workflow,
         workflow_version=workflow.version,
@@ -114,30 +115,32 @@ def run_create(
         parent_step_run=parent_step_run,
         steps_remaining=len(steps),
     )
-    step_runs_insert(run, steps)
-    event_record(run=run, type="run_queued", data={"trigger": trigger, "workflow_version": run.workflow_version})
-    runs_admit(tenant_id=run.tenant_id, wait=False)
-    run.refresh_from_db(fields=_FIELDS_BUT_DEFINITION)  # the definition is this one; big ones cost to read
+    row_insert(run)
+    run._fresh_roots = step_runs_insert(run, steps)
+    # Nobody else sees this run before commit: its events (run_queued, run_started) are written
+    # at the end with one statement, and admission works on this object (no read back).
+    with events_buffered(run):
+        event_record(run=run, type="run_queued", data={"trigger": trigger, "workflow_version": run.workflow_version})
+        runs_admit(tenant_id=run.tenant_id, wait=False, fresh=run)
     return run
 
 
-_FIELDS_BUT_DEFINITION = [f.attname for f in Run._meta.concrete_fields if f.name not in ("id", "definition")]
-
-
-def step_runs_insert(run: Run, steps: list[dict]) -> None:
-    """A fresh run's step rows, pending. PostgreSQL: one ``INSERT … SELECT FROM unnest(…)`` with
-    four array parameters, which for a 10,000-step run is several times faster than
-    ``bulk_create``'s 10,000-row VALUES list (one parameter per column per row). Other
-    databases (SQLite, embedded): ``bulk_create``."""
+def step_runs_insert(run: Run, steps: list[dict]) -> list[StepRun]:
+    """A fresh run's step rows, pending; answers its roots (steps without dependencies) as
+    they are now, so that starting it reads none of them back. PostgreSQL: one ``INSERT …
+    SELECT FROM unnest(…)`` with four array parameters, which for a 10,000-step run is several
+    times faster than ``bulk_create``'s 10,000-row VALUES list (one parameter per column per
+    row). Other databases (SQLite, embedded): ``bulk_create``."""
     if not steps:
-        return
+        return []
     if connection.vendor != "postgresql":
         rows = [
             StepRun(run=run, step_id=s["id"], step_type=s["type"], deps_total=len(s.get("depends_on", [])))
             for s in steps
         ]
         StepRun.objects.bulk_create(rows, batch_size=500)
-        return
+        return [row for row in rows if not row.deps_total]
+    ids = new_ids("sr", len(steps))
     table = StepRun._meta.db_table
     with connection.cursor() as cursor:
         cursor.execute(
@@ -148,16 +151,21 @@ def step_runs_insert(run: Run, steps: list[dict]) -> None:
             [
                 run.id,
                 StepStatus.PENDING.value,
-                new_ids("sr", len(steps)),
+                ids,
                 [s["id"] for s in steps],
                 [s["type"] for s in steps],
                 [len(s.get("depends_on", [])) for s in steps],
             ],
         )
+    return [
+        StepRun(id=step_run_id, run_id=run.id, step_id=s["id"], step_type=s["type"], status=StepStatus.PENDING)
+        for step_run_id, s in zip(ids, steps, strict=True)
+        if not s.get("depends_on")
+    ]
 
 
-@transaction.atomic
-def runs_admit(*, tenant_id: str, wait: bool = True) -> list[str]:
+@transaction.atomic(savepoint=False)  # nested in run_create: its transaction, no savepoint round trips
+def runs_admit(*, tenant_id: str, wait: bool = True, fresh: Run | None = None) -> list[str]:
     """Start queued runs first-in first-out while the tenant and their workflows have slots.
 
     The tenant row lock serializes admission per tenant; tenants never wait on
@@ -165,15 +173,19 @@ def runs_admit(*, tenant_id: str, wait: bool = True) -> list[str]:
     another transaction holds the lock, do not queue behind it (every start of the tenant
     would run one at a time, lock held to commit); send the admission to a worker after
     commit instead, which starts this run there a moment later, still in FIFO order.
+    ``fresh``: the run this transaction just created (no one else can see it yet), worked
+    on in place; when no other run of the tenant waits and there is room, it starts after
+    one counting statement.
     """
     skip = not wait and connection.features.has_select_for_update_skip_locked
-    tenant = Tenant.objects.select_for_update(no_key=True, skip_locked=skip).filter(id=tenant_id).first()
-    if tenant is None and skip:
+    if not tenant_lock(tenant_id, skip_locked=skip) and skip:
         from orchestrator.engine.tasks import runs_admit as admit_later
 
         transaction.on_commit(lambda: admit_later.delay(tenant_id))
         return []
     tenant_limit = settings.ORCHESTRATOR_TENANT_MAX_CONCURRENT_RUNS
+    if fresh is not None and _fresh_fits(fresh, tenant_limit):
+        return [fresh.id] if _begin_or_fail(fresh) else []
     active = Run.objects.filter(tenant_id=tenant_id, status__in=ACTIVE_RUN_STATUSES)
     tenant_active = active.count()
     if tenant_active >= tenant_limit:
@@ -195,18 +207,10 @@ def runs_admit(*, tenant_id: str, wait: bool = True) -> list[str]:
             per_workflow[workflow_id] = active.filter(workflow_id=workflow_id).count()
         if per_workflow[workflow_id] >= _workflow_limit(candidate["run_limit"]):
             continue  # this workflow is full; a later run of another workflow may start
-        run = run_lock(candidate["id"])
+        run = fresh if fresh is not None and candidate["id"] == fresh.id else run_lock(candidate["id"])
         if run.status != RunStatus.QUEUED:
             continue
-        try:
-            with transaction.atomic():  # a savepoint: a run that cannot begin fails alone
-                run_begin(run)
-        except Exception as exc:
-            if is_transient(exc):
-                raise  # the whole admission is tried again (its task retries; a request answers 503)
-            # A bug or a value the database refuses: left queued, the run would block its
-            # tenant's FIFO for good.
-            run_fail_to_start(run_id=run.id, exc=exc)
+        if not _begin_or_fail(run):
             continue
         per_workflow[workflow_id] += 1
         tenant_active += 1
@@ -214,10 +218,48 @@ def runs_admit(*, tenant_id: str, wait: bool = True) -> list[str]:
     return started
 
 
-def run_fail_to_start(*, run_id: str, exc: BaseException) -> None:
+def _fresh_fits(run: Run, tenant_limit: int) -> bool:
+    """No other run of the tenant is queued (FIFO), and the tenant and the workflow have a slot:
+    one statement over the tenant's unfinished runs (the (tenant, status) index)."""
+    active = ", ".join(["%s"] * len(ACTIVE_RUN_STATUSES))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"SELECT COALESCE(SUM(CASE WHEN status IN ({active}) THEN 1 ELSE 0 END), 0), "
+            f"COALESCE(SUM(CASE WHEN status IN ({active}) AND workflow_id = %s THEN 1 ELSE 0 END), 0), "
+            "COALESCE(SUM(CASE WHEN status = %s AND id <> %s THEN 1 ELSE 0 END), 0) "
+            f"FROM {Run._meta.db_table} WHERE tenant_id = %s AND status IN ({active}, %s)",
+            [*ACTIVE_RUN_STATUSES, *ACTIVE_RUN_STATUSES, run.workflow_id, RunStatus.QUEUED, run.id, run.tenant_id]
+            + [*ACTIVE_RUN_STATUSES, RunStatus.QUEUED],
+        )
+        tenant_active, workflow_active, queued_before = cursor.fetchone()
+    limit = _workflow_limit((run.definition.get("settings") or {}).get("max_concurrent_runs"))
+    return not queued_before and tenant_active < tenant_limit and workflow_active < limit
+
+
+def _begin_or_fail(run: Run) -> bool:
+    """``run_begin`` in a savepoint: a run that cannot begin fails alone. Answers whether it began."""
+    buffer = getattr(run, "_event_buffer", None)
+    buffered, sequence = (len(buffer) if buffer is not None else 0), run.event_sequence
+    try:
+        with transaction.atomic():
+            run_begin(run)
+    except Exception as exc:
+        if is_transient(exc):
+            raise  # the whole admission is tried again (its task retries; a request answers 503)
+        if buffer is not None:  # the rolled-back start's events were never written
+            del buffer[buffered:]
+            run.event_sequence = sequence
+        # A bug or a value the database refuses: left queued, the run would block its
+        # tenant's FIFO for good.
+        run_fail_to_start(run_id=run.id, exc=exc, run=run if buffer is not None else None)
+        return False
+    return True
+
+
+def run_fail_to_start(*, run_id: str, exc: BaseException, run: Run | None = None) -> None:
     """Under the tenant's admission: a queued run whose start raised something other than an
-    outage fails with that error, its steps cancelled."""
-    run = run_lock(run_id)
+    outage fails with that error, its steps cancelled. ``run``: the locked (or fresh) row."""
+    run = run or run_lock(run_id)
     message = redact_text(f"Internal error while starting the run: {error_summary(exc)}")
     steps_cancel(run, "Cancelled: the run could not start.")
     run.status = RunStatus.FAILED

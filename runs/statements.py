@@ -25,7 +25,7 @@ from typing import Any
 from django.db import connection
 from django.db.models import Model
 
-from runs.models import STEP_TERMINAL, Event, Run, StepRun
+from runs.models import STEP_TERMINAL, Event, Run, StepRun, StepStatus
 
 
 def _quote(name: str) -> str:
@@ -136,6 +136,43 @@ def _insert_sql(model: type[Model], rows: int) -> tuple[str, tuple]:
 
 def _insert_values(objs: Sequence[Model], fields: tuple) -> list:
     return [f.get_db_prep_save(f.pre_save(obj, True), connection) for obj in objs for f in fields]
+
+
+def row_insert(instance: Model) -> None:
+    """``instance.save(force_insert=True)`` without the ORM's per-call compilation (defaults
+    and ``auto_now_add`` fields are filled in as ``save`` would)."""
+    sql, fields = _insert_sql(type(instance), 1)
+    with connection.cursor() as cursor:
+        cursor.execute(sql, _insert_values([instance], fields))
+    instance._state.adding = False
+    instance._state.db = connection.alias
+
+
+def tenant_lock(tenant_id: str, *, skip_locked: bool = False) -> bool:
+    """The tenant's row lock (admission's), or, with ``skip_locked``, nothing when another
+    transaction holds it. Answers whether it is held now. SQLite: its write lock stands in."""
+    from orchestrator.models import Tenant
+
+    table = _quote(Tenant._meta.db_table)
+    lock = ""
+    if connection.features.has_select_for_update:
+        lock = " FOR NO KEY UPDATE" + (" SKIP LOCKED" if skip_locked else "")
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s{lock}", [tenant_id])
+        return cursor.fetchone() is not None
+
+
+def steps_queued(step_run_ids: list[str], now: Any) -> None:
+    """Ready steps → ``queued`` with their next attempt, dispatched ``now``: one statement."""
+    table = _quote(StepRun._meta.db_table)
+    match = "id = %s" if len(step_run_ids) == 1 else f"id IN ({', '.join(['%s'] * len(step_run_ids))})"
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {table} SET status = %s, attempt = attempt + 1, lease_expires_at = NULL, due_at = NULL, "
+            f"dispatched_at = %s WHERE {match}",
+            [StepStatus.QUEUED.value, StepRun._meta.get_field("dispatched_at").get_db_prep_save(now, connection)]
+            + list(step_run_ids),
+        )
 
 
 def events_write(run: Run, events: list[Event], start: int, steps_remaining: int | None) -> bool:

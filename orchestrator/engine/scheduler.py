@@ -34,7 +34,7 @@ from django.utils import timezone
 from orchestrator.definitions.expressions import ExpressionError, render
 from orchestrator.live.events import event_record
 from runs.models import STEP_TERMINAL, Run, RunStatus, RunTrigger, StepRun, StepStatus
-from runs.statements import row_update, step_outputs, with_held_writes
+from runs.statements import row_update, step_outputs, steps_queued, with_held_writes
 
 logger = logging.getLogger(__name__)
 
@@ -205,9 +205,7 @@ def steps_queue_now(run: Run, step_runs: list[StepRun]) -> None:
     if not step_runs:
         return
     now = timezone.now()
-    StepRun.objects.filter(id__in=[s.id for s in step_runs]).update(
-        status=StepStatus.QUEUED, attempt=F("attempt") + 1, lease_expires_at=None, due_at=None, dispatched_at=now
-    )
+    steps_queued([s.id for s in step_runs], now)
     for step_run in step_runs:
         step_run.status = StepStatus.QUEUED
         step_run.attempt += 1
@@ -384,7 +382,7 @@ def run_begin(run: Run) -> None:
     run.status = RunStatus.RUNNING
     run.started_at = run.started_at or now
     run.deadline_at = now + timedelta(seconds=int(timeout)) if timeout else None
-    run.save(update_fields=["status", "started_at", "deadline_at"])
+    row_update(run, ["status", "started_at", "deadline_at"])
     event_record(run=run, type="run_started", data={"workflow_version": run.workflow_version})
     worklist: list[StepRun] = []
     ready: list[StepRun] = []
@@ -393,6 +391,8 @@ def run_begin(run: Run) -> None:
         roots = StepRun.objects.filter(
             run_id=run.id, parent__isnull=True, status=StepStatus.PENDING, deps_settled=F("deps_total")
         ).only(*_BUMP_COLUMNS)
+    elif getattr(run, "_fresh_roots", None) is not None:
+        roots = run._fresh_roots  # created by this transaction (run_create): as inserted
     else:
         # A fresh run: the steps without dependencies, known from the graph; only their rows are
         # read (the (run, step_id) index), whatever the size of the run.
