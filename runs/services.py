@@ -121,7 +121,7 @@ def run_create(
     # at the end with one statement, and admission works on this object (no read back).
     with events_buffered(run):
         event_record(run=run, type="run_queued", data={"trigger": trigger, "workflow_version": run.workflow_version})
-        runs_admit(tenant_id=run.tenant_id, wait=False, fresh=run)
+        runs_admit(tenant_id=run.tenant_id, fresh=run)
     return run
 
 
@@ -165,24 +165,18 @@ def step_runs_insert(run: Run, steps: list[dict]) -> list[StepRun]:
 
 
 @transaction.atomic(savepoint=False)  # nested in run_create: its transaction, no savepoint round trips
-def runs_admit(*, tenant_id: str, wait: bool = True, fresh: Run | None = None) -> list[str]:
+def runs_admit(*, tenant_id: str, fresh: Run | None = None) -> list[str]:
     """Start queued runs first-in first-out while the tenant and their workflows have slots.
 
     The tenant row lock serializes admission per tenant; tenants never wait on
-    each other, so none starves another. ``wait=False`` (a run start in a request): when
-    another transaction holds the lock, do not queue behind it (every start of the tenant
-    would run one at a time, lock held to commit); send the admission to a worker after
-    commit instead, which starts this run there a moment later, still in FIFO order.
+    each other, so none starves another. A run start waits for it too: it is held for a
+    few statements (a start's count, its begin, its events), and a start that did not wait
+    would leave its run queued for an admission task, one more task per start under load.
     ``fresh``: the run this transaction just created (no one else can see it yet), worked
     on in place; when no other run of the tenant waits and there is room, it starts after
     one counting statement.
     """
-    skip = not wait and connection.features.has_select_for_update_skip_locked
-    if not tenant_lock(tenant_id, skip_locked=skip) and skip:
-        from orchestrator.engine.tasks import runs_admit as admit_later
-
-        transaction.on_commit(lambda: admit_later.delay(tenant_id))
-        return []
+    tenant_lock(tenant_id)
     tenant_limit = settings.ORCHESTRATOR_TENANT_MAX_CONCURRENT_RUNS
     if fresh is not None and _fresh_fits(fresh, tenant_limit):
         return [fresh.id] if _begin_or_fail(fresh) else []

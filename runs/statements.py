@@ -148,15 +148,16 @@ def row_insert(instance: Model) -> None:
     instance._state.db = connection.alias
 
 
-def tenant_lock(tenant_id: str, *, skip_locked: bool = False) -> bool:
-    """The tenant's row lock (admission's), or, with ``skip_locked``, nothing when another
-    transaction holds it. Answers whether it is held now. SQLite: its write lock stands in."""
+def tenant_lock(tenant_id: str, *, share: bool = False) -> bool:
+    """The tenant's row lock, admission's, which serializes its run starts and admissions;
+    ``share``: one that admission's excludes but another ``share`` does not. Answers whether
+    the tenant exists. SQLite: its write lock stands in."""
     from orchestrator.models import Tenant
 
     table = _quote(Tenant._meta.db_table)
     lock = ""
     if connection.features.has_select_for_update:
-        lock = " FOR NO KEY UPDATE" + (" SKIP LOCKED" if skip_locked else "")
+        lock = " FOR SHARE" if share else " FOR NO KEY UPDATE"
     with connection.cursor() as cursor:
         cursor.execute(f"SELECT 1 FROM {table} WHERE id = %s{lock}", [tenant_id])
         return cursor.fetchone() is not None

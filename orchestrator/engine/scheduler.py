@@ -34,7 +34,7 @@ from django.utils import timezone
 from orchestrator.definitions.expressions import ExpressionError, render
 from orchestrator.live.events import event_record
 from runs.models import STEP_TERMINAL, Run, RunStatus, RunTrigger, StepRun, StepStatus
-from runs.statements import row_update, step_outputs, steps_queued, with_held_writes
+from runs.statements import row_update, step_outputs, steps_queued, tenant_lock, with_held_writes
 
 logger = logging.getLogger(__name__)
 
@@ -487,9 +487,26 @@ def run_after_end(run: Run) -> None:
     tenant_id, run_id, parent = run.tenant_id, run.id, run.parent_step_run_id
     # robust: a broker that stays away past the publish retries is logged, not raised into the
     # committed transition; the reaper re-sends admission for runs left queued (sweeper._admit_lost).
-    transaction.on_commit(lambda: runs_admit.delay(tenant_id), robust=True)
+    transaction.on_commit(lambda: _admission_after_end(tenant_id, runs_admit), robust=True)
     if parent:
         transaction.on_commit(lambda: run_child_finished.delay(run_id), robust=True)
+
+
+def _admission_after_end(tenant_id: str, runs_admit: Any) -> None:
+    """A run of the tenant ended (committed): admission is sent only when a run of the tenant
+    waits, which one short read decides, instead of an admission task per ended run. The
+    read first takes a lock that admission's excludes, so every admission (or run start)
+    that counted this run as active has committed, and a run it left queued is seen. It
+    waits a few milliseconds at most behind a start, and holds nothing else meanwhile: this
+    runs after the run's own commit."""
+    try:
+        with transaction.atomic():
+            held = tenant_lock(tenant_id, share=True)
+            if held and not Run.objects.filter(tenant_id=tenant_id, status=RunStatus.QUEUED).exists():
+                return
+    except Exception:  # the database is away a moment: send admission, as without the read
+        logger.debug("admission check after a run's end failed", exc_info=True)
+    runs_admit.delay(tenant_id)
 
 
 def steps_cancel(run: Run, reason: str) -> list[str]:
