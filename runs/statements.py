@@ -163,10 +163,16 @@ def tenant_lock(tenant_id: str, *, share: bool = False) -> bool:
         return cursor.fetchone() is not None
 
 
+def _among(column: str, values: Sequence) -> str:
+    """``column`` among ``values`` (as many parameters). One is an equality, which PostgreSQL
+    always matches on every column of an index that starts with it, e.g. (run, step_id)."""
+    return f"{column} = %s" if len(values) == 1 else f"{column} IN ({', '.join(['%s'] * len(values))})"
+
+
 def steps_queued(step_run_ids: list[str], now: Any) -> None:
     """Ready steps → ``queued`` with their next attempt, dispatched ``now``: one statement."""
     table = _quote(StepRun._meta.db_table)
-    match = "id = %s" if len(step_run_ids) == 1 else f"id IN ({', '.join(['%s'] * len(step_run_ids))})"
+    match = _among("id", step_run_ids)
     with connection.cursor() as cursor:
         cursor.execute(
             f"UPDATE {table} SET status = %s, attempt = attempt + 1, lease_expires_at = NULL, due_at = NULL, "
@@ -225,8 +231,7 @@ def step_outputs(run_id: str, step_ids: Iterable[str]) -> dict[str, dict[str, An
             rows[step_id] = cached
     if missing:
         table = _quote(StepRun._meta.db_table)
-        # One ID is an equality, which always uses both columns of the (run, step_id) index.
-        match = "step_id = %s" if len(missing) == 1 else f"step_id IN ({', '.join(['%s'] * len(missing))})"
+        match = _among("step_id", missing)
         with connection.cursor() as cursor:
             cursor.execute(
                 f"SELECT step_id, output, status, error FROM {table} "
