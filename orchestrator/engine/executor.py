@@ -42,6 +42,7 @@ from orchestrator.engine.scheduler import (
     steps_cancel,
 )
 from orchestrator.live.events import event_record, events_buffered
+from orchestrator.live.publisher import published
 from orchestrator.security.redaction import redact, redact_text
 from orchestrator.step_types import registry
 from orchestrator.step_types.execution import FanOut, StartChild, StepContext, StepError, Suspend
@@ -51,6 +52,7 @@ from runs.statements import row_update
 logger = logging.getLogger(__name__)
 
 DEFAULT_RETRY = {"max_attempts": 1}
+EVENTS_WAIT_SECONDS = 0.02  # at most, between eagerly run steps
 RETRYABLE_BY_DEFAULT = ["network", "timeout", "5xx", "429"]
 
 
@@ -186,6 +188,7 @@ def step_run_execute(*, step_run_id: str, attempt: int, task_id: str = "", run_i
             return
         step_run_id, attempt = next_step
         claimed = True
+        published(timeout=EVENTS_WAIT_SECONDS)  # the last step's events go out live
 
 
 class EagerChain:
